@@ -37,6 +37,7 @@ pub mod reconcile;
 pub mod server;
 pub mod status;
 pub mod telemetry;
+pub mod watch;
 
 #[cfg(test)]
 mod testing;
