@@ -40,6 +40,56 @@ pub fn drop_description(schema: &mut Schema) {
     schema.remove("description");
 }
 
+/// Schema of a `conditions` list: `metav1.Condition` items with the validation the
+/// Kubernetes API types declare (type and reason patterns, status enum, message length),
+/// as upstream CRDs embed it. Use with `#[schemars(schema_with = "crate::schema::conditions")]`.
+pub fn conditions(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "array",
+        "items": {
+            "description": "The state of one aspect of the object at the last reconcile.",
+            "type": "object",
+            "required": ["lastTransitionTime", "message", "reason", "status", "type"],
+            "properties": {
+                "lastTransitionTime": {
+                    "description": "When the condition last changed status.",
+                    "type": "string",
+                    "format": "date-time"
+                },
+                "message": {
+                    "description": "Human-readable details of the last transition; may be empty.",
+                    "type": "string",
+                    "maxLength": 32768
+                },
+                "observedGeneration": {
+                    "description": "The metadata.generation the condition was computed from.",
+                    "type": "integer",
+                    "format": "int64",
+                    "minimum": 0
+                },
+                "reason": {
+                    "description": "Machine-readable reason for the last transition, in CamelCase.",
+                    "type": "string",
+                    "maxLength": 1024,
+                    "minLength": 1,
+                    "pattern": "^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$"
+                },
+                "status": {
+                    "description": "True, False or Unknown.",
+                    "type": "string",
+                    "enum": ["True", "False", "Unknown"]
+                },
+                "type": {
+                    "description": "The condition type in CamelCase, e.g. Ready.",
+                    "type": "string",
+                    "maxLength": 316,
+                    "pattern": "^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$"
+                }
+            }
+        }
+    })
+}
+
 /// Applies the conventions every Sluice CRD shares, after generation from the Rust types:
 ///
 /// - `status` defaults to `{observedGeneration: -1}` when the kind has a status whose
@@ -47,6 +97,7 @@ pub fn drop_description(schema: &mut Schema) {
 /// - `nullable: true`, which schemars adds to every `Option`, is removed: upstream schemas
 ///   do not allow nulls, and the API server prunes nulls from non-nullable fields;
 /// - `title`, which schemars adds at the root, is removed;
+/// - `spec` is optional at the root, as upstream declares it (kube marks it required);
 /// - `apiVersion`, `kind` and `metadata` are described at the root, as in every
 ///   Kubernetes CRD, so that `kubectl explain` shows them.
 pub fn finish_crd(mut crd: CustomResourceDefinition) -> CustomResourceDefinition {
@@ -60,6 +111,12 @@ pub fn finish_crd(mut crd: CustomResourceDefinition) -> CustomResourceDefinition
         };
         clean_schema(schema);
         add_object_envelope(schema);
+        if let Some(required) = schema.required.as_mut() {
+            required.retain(|field| field != "spec");
+        }
+        if schema.required.as_ref().is_some_and(Vec::is_empty) {
+            schema.required = None;
+        }
         let status = schema
             .properties
             .as_mut()

@@ -20,9 +20,8 @@ pub struct Artifact {
     /// `<tag>@sha256:<hex>` for OCI.
     pub revision: String,
     /// Digest of the file's bytes as `<algorithm>:<hex>`, e.g. `sha256:...`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$"))]
-    pub digest: Option<String>,
+    pub digest: String,
     /// When the artifact was last updated (a new revision or a new file).
     pub last_update_time: Time,
     /// Size of the file in bytes.

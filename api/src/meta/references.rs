@@ -8,7 +8,6 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 pub struct LocalObjectReference {
     /// Name of the referent.
-    #[schemars(length(min = 1, max = 253))]
     pub name: String,
 }
 
@@ -16,11 +15,9 @@ pub struct LocalObjectReference {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 pub struct NamespacedObjectReference {
     /// Name of the referent.
-    #[schemars(length(min = 1, max = 253))]
     pub name: String,
     /// Namespace of the referent; defaults to the namespace of the referring object.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 1, max = 63))]
     pub namespace: Option<String>,
 }
 

@@ -210,6 +210,7 @@ pub struct GitRepositoryStatus {
     /// `ArtifactOutdated`, `FetchFailed`, `IncludeUnavailable`, `StorageOperationFailed`,
     /// `SourceVerified`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "crate::schema::conditions")]
     pub conditions: Option<Vec<Condition>>,
     /// The artifact of the last successful reconcile.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -231,6 +232,7 @@ pub struct GitRepositoryStatus {
     pub observed_sparse_checkout: Option<Vec<String>>,
     /// The verification mode last used, saying which objects were verified.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>")]
     pub source_verification_mode: Option<GitVerificationMode>,
     /// The last `reconcile.fluxcd.io/requestedAt` token handled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
