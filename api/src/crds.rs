@@ -3,6 +3,7 @@
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::CustomResourceExt;
 
+use crate::helm;
 use crate::kustomize;
 use crate::schema::finish_crd;
 use crate::source;
@@ -12,6 +13,7 @@ use crate::source;
 pub fn all() -> Vec<CustomResourceDefinition> {
     [
         source::v1::GitRepository::crd(),
+        helm::v2::HelmRelease::crd(),
         kustomize::v1::Kustomization::crd(),
     ]
     .into_iter()
