@@ -9,6 +9,8 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
 };
 use pretty_assertions::assert_eq;
 use serde_json::Value;
+use sluice_api::helm;
+use sluice_api::kustomize;
 use sluice_api::parse::{self, ParseError};
 use sluice_api::source;
 
@@ -31,6 +33,8 @@ fn reserialize(kind: &str, text: &str) -> Result<Value, ParseError> {
     }
     dispatch! {
         "GitRepository" => source::v1::GitRepository,
+        "Kustomization" => kustomize::v1::Kustomization,
+        "HelmRelease" => helm::v2::HelmRelease,
     }
 }
 

@@ -1,5 +1,6 @@
 //! Kustomize settings embedded in Flux specs (Kustomization `patches`/`images`, HelmRelease
-//! post-renderers) and the history and health-check types shared by the appliers.
+//! post-renderers) and the history, health-check, common-metadata and drift-ignore types
+//! shared by the appliers.
 
 use std::collections::BTreeMap;
 
@@ -100,4 +101,27 @@ pub struct Snapshot {
     /// Extra data such as the source revision.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<BTreeMap<String, String>>,
+}
+
+/// Labels and annotations an applier sets on every object it applies, overriding any
+/// value the object already has for the same key.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+pub struct CommonMetadata {
+    /// Annotations to add to every object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annotations: Option<BTreeMap<String, String>>,
+    /// Labels to add to every object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<BTreeMap<String, String>>,
+}
+
+/// A drift-detection rule: the JSON Pointers in `paths` are left out when comparing the
+/// desired objects (those matched by `target`, or all of them) with the cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+pub struct IgnoreRule {
+    /// JSON Pointer (RFC 6901) paths to leave out, e.g. `/spec/replicas`.
+    pub paths: Vec<String>,
+    /// The objects the rule applies to; without it, every object of the applier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<Selector>,
 }

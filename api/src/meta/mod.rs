@@ -5,6 +5,7 @@ mod artifact;
 pub mod conditions;
 mod duration;
 mod event;
+pub mod inventory;
 pub mod kustomize;
 mod references;
 
@@ -12,9 +13,10 @@ pub use artifact::Artifact;
 pub use conditions::{ConditionStatus, ObjectWithConditions};
 pub use duration::{DurationError, parse_duration};
 pub use event::{Event, EventSeverity, MAX_EVENT_MESSAGE_CHARS, ObjectReference};
+pub use inventory::{ObjectId, ResourceInventory, ResourceRef};
 pub use references::{
     DependencyReference, KubeConfigReference, LocalObjectReference, NamespacedObjectKindReference,
-    NamespacedObjectReference, SecretKeyReference,
+    NamespacedObjectReference, SecretKeyReference, ValuesReference, ValuesSourceKind,
 };
 
 /// Re-exported so API users need not depend on k8s-openapi to read conditions.

@@ -81,3 +81,74 @@ pub struct DependencyReference {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ready_expr: Option<String>,
 }
+
+/// Kind of the object a values or variables reference points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(transform = crate::schema::drop_description)]
+pub enum ValuesSourceKind {
+    /// A Secret; its `data` values are base64-decoded before use.
+    Secret,
+    /// A ConfigMap; its `data` values are used as written.
+    ConfigMap,
+}
+
+impl ValuesSourceKind {
+    /// The kind as written in manifests.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ValuesSourceKind::Secret => "Secret",
+            ValuesSourceKind::ConfigMap => "ConfigMap",
+        }
+    }
+}
+
+/// Helm values to read from a ConfigMap or Secret in the namespace of the referring
+/// object, either merged at the root or set at a single path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ValuesReference {
+    /// Kind of the object holding the values: `Secret` or `ConfigMap`.
+    pub kind: ValuesSourceKind,
+    /// Name of the ConfigMap or Secret, in the namespace of the referring object.
+    #[schemars(length(min = 1, max = 253))]
+    pub name: String,
+    /// Data key to read; defaults to `values.yaml`. Without `targetPath` the key must
+    /// hold a YAML document of values; with it, a single value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 253), regex(pattern = r"^[\-._a-zA-Z0-9]+$"))]
+    pub values_key: Option<String>,
+    /// Dotted path (Helm `--set` syntax, e.g. `image.tag` or `args[0]`) at which the
+    /// value is set; without it, the values are merged at the root.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        length(max = 250),
+        regex(pattern = r"^([a-zA-Z0-9_\-.\\\/]|\[[0-9]{1,5}\])+$")
+    )]
+    pub target_path: Option<String>,
+    /// Tolerate a missing ConfigMap or Secret (or missing key) by skipping this reference;
+    /// other errors still fail the reconcile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub optional: Option<bool>,
+    /// With `targetPath`, set the value verbatim (like `helm --set-literal`) instead of
+    /// parsing it with `--set` syntax; useful for whole files or strings with commas,
+    /// brackets or dots. No effect without `targetPath`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub literal: Option<bool>,
+}
+
+impl ValuesReference {
+    /// The data key holding the values, defaulting to `values.yaml`.
+    pub fn values_key(&self) -> &str {
+        self.values_key.as_deref().unwrap_or("values.yaml")
+    }
+
+    /// Whether a missing object or key is tolerated.
+    pub fn is_optional(&self) -> bool {
+        self.optional.unwrap_or(false)
+    }
+
+    /// Whether the value is set verbatim at `targetPath`.
+    pub fn is_literal(&self) -> bool {
+        self.literal.unwrap_or(false)
+    }
+}
