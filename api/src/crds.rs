@@ -3,16 +3,22 @@
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::CustomResourceExt;
 
+use crate::notification;
 use crate::schema::finish_crd;
 use crate::source;
 
 /// All CRDs, in a stable order (by group, then kind), each passed through
 /// [`finish_crd`](crate::schema::finish_crd).
 pub fn all() -> Vec<CustomResourceDefinition> {
-    [source::v1::GitRepository::crd()]
-        .into_iter()
-        .map(finish_crd)
-        .collect()
+    [
+        source::v1::GitRepository::crd(),
+        notification::v1beta3::Provider::crd(),
+        notification::v1beta3::Alert::crd(),
+        notification::v1::Receiver::crd(),
+    ]
+    .into_iter()
+    .map(finish_crd)
+    .collect()
 }
 
 /// The file name `crdgen` writes a CRD to: `<group>_<plural>.yaml`, as upstream names them.

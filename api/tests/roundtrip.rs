@@ -9,6 +9,7 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
 };
 use pretty_assertions::assert_eq;
 use serde_json::Value;
+use sluice_api::notification;
 use sluice_api::parse::{self, ParseError};
 use sluice_api::source;
 
@@ -31,6 +32,9 @@ fn reserialize(kind: &str, text: &str) -> Result<Value, ParseError> {
     }
     dispatch! {
         "GitRepository" => source::v1::GitRepository,
+        "Provider" => notification::v1beta3::Provider,
+        "Alert" => notification::v1beta3::Alert,
+        "Receiver" => notification::v1::Receiver,
     }
 }
 
