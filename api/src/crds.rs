@@ -3,10 +3,8 @@
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::CustomResourceExt;
 
-use crate::helm;
-use crate::kustomize;
 use crate::schema::finish_crd;
-use crate::source;
+use crate::{helm, image, kustomize, notification, source};
 
 /// All CRDs, in a stable order (by group, then kind), each passed through
 /// [`finish_crd`](crate::schema::finish_crd).
@@ -15,6 +13,12 @@ pub fn all() -> Vec<CustomResourceDefinition> {
         source::v1::GitRepository::crd(),
         helm::v2::HelmRelease::crd(),
         kustomize::v1::Kustomization::crd(),
+        notification::v1beta3::Provider::crd(),
+        notification::v1beta3::Alert::crd(),
+        notification::v1::Receiver::crd(),
+        image::v1::ImageRepository::crd(),
+        image::v1::ImagePolicy::crd(),
+        image::v1::ImageUpdateAutomation::crd(),
     ]
     .into_iter()
     .map(finish_crd)

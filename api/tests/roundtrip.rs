@@ -9,10 +9,8 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
 };
 use pretty_assertions::assert_eq;
 use serde_json::Value;
-use sluice_api::helm;
-use sluice_api::kustomize;
 use sluice_api::parse::{self, ParseError};
-use sluice_api::source;
+use sluice_api::{helm, image, kustomize, notification, source};
 
 /// Reads `text` as the Rust type for `kind` and writes it back as JSON.
 fn reserialize(kind: &str, text: &str) -> Result<Value, ParseError> {
@@ -35,6 +33,12 @@ fn reserialize(kind: &str, text: &str) -> Result<Value, ParseError> {
         "GitRepository" => source::v1::GitRepository,
         "Kustomization" => kustomize::v1::Kustomization,
         "HelmRelease" => helm::v2::HelmRelease,
+        "Provider" => notification::v1beta3::Provider,
+        "Alert" => notification::v1beta3::Alert,
+        "Receiver" => notification::v1::Receiver,
+        "ImageRepository" => image::v1::ImageRepository,
+        "ImagePolicy" => image::v1::ImagePolicy,
+        "ImageUpdateAutomation" => image::v1::ImageUpdateAutomation,
     }
 }
 

@@ -1,0 +1,217 @@
+//! The write-ahead log: every write is appended as a checksummed record and made durable
+//! (`fdatasync`) before it is acknowledged; a periodic snapshot bounds replay time.
+//!
+//! Record layout (little endian): `len: u32`, `crc32(payload): u32`, `payload`, where the
+//! payload is `op: u8` (1 = put, 2 = delete), `revision: u64`, `key_len: u32`, `key`,
+//! `value_len: u32`, `value`. Recovery stops at the first truncated or corrupt record and
+//! cuts the file there: a write torn by a crash was never acknowledged.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
+
+use super::{Revision, StoreError};
+
+/// What a record did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Op {
+    Put = 1,
+    Delete = 2,
+}
+
+/// One logged write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Record {
+    pub op: Op,
+    pub revision: Revision,
+    pub key: String,
+    /// For a put, the new value; for a delete, the object's final state.
+    pub value: Bytes,
+}
+
+/// Largest record accepted on replay; anything bigger is corruption.
+const MAX_RECORD: u32 = 64 * 1024 * 1024;
+
+impl Record {
+    fn encode(&self, out: &mut Vec<u8>) {
+        let mut payload = Vec::with_capacity(17 + self.key.len() + self.value.len());
+        payload.push(self.op as u8);
+        payload.extend_from_slice(&self.revision.to_le_bytes());
+        payload.extend_from_slice(&len_u32(self.key.len()).to_le_bytes());
+        payload.extend_from_slice(self.key.as_bytes());
+        payload.extend_from_slice(&len_u32(self.value.len()).to_le_bytes());
+        payload.extend_from_slice(&self.value);
+        out.extend_from_slice(&len_u32(payload.len()).to_le_bytes());
+        out.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+        out.extend_from_slice(&payload);
+    }
+
+    fn decode(payload: &[u8]) -> Option<Record> {
+        let mut cursor = payload;
+        let op = match take(&mut cursor, 1)?[0] {
+            1 => Op::Put,
+            2 => Op::Delete,
+            _ => return None,
+        };
+        let revision = u64::from_le_bytes(take(&mut cursor, 8)?.try_into().ok()?);
+        let key_len = u32::from_le_bytes(take(&mut cursor, 4)?.try_into().ok()?) as usize;
+        let key = String::from_utf8(take(&mut cursor, key_len)?.to_vec()).ok()?;
+        let value_len = u32::from_le_bytes(take(&mut cursor, 4)?.try_into().ok()?) as usize;
+        let value = Bytes::copy_from_slice(take(&mut cursor, value_len)?);
+        cursor.is_empty().then_some(Record { op, revision, key, value })
+    }
+}
+
+fn take<'a>(cursor: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
+    if cursor.len() < n {
+        return None;
+    }
+    let (head, tail) = cursor.split_at(n);
+    *cursor = tail;
+    Some(head)
+}
+
+/// Lengths are bounded by the request size limit long before 4 GiB.
+fn len_u32(len: usize) -> u32 {
+    u32::try_from(len).unwrap_or(u32::MAX)
+}
+
+/// The open log file.
+#[derive(Debug)]
+pub(crate) struct Wal {
+    path: PathBuf,
+    file: File,
+    bytes: u64,
+    buffer: Vec<u8>,
+}
+
+impl Wal {
+    /// Opens (or creates) the log at `path`, replays its valid records, truncates any torn
+    /// tail, and returns the log positioned for appending with the records read.
+    pub fn open(path: &Path) -> Result<(Wal, Vec<Record>), StoreError> {
+        let io = |e| StoreError::Io(format!("open log {}: {e}", path.display()));
+        let file = OpenOptions::new().create(true).read(true).append(true).open(path).map_err(io)?;
+        let mut records = Vec::new();
+        let mut valid_len: u64 = 0;
+        let mut reader = BufReader::new(file.try_clone().map_err(io)?);
+        loop {
+            let mut header = [0u8; 8];
+            if reader.read_exact(&mut header).is_err() {
+                break;
+            }
+            let len = u32::from_le_bytes([header[0], header[1], header[2], header[3]]);
+            let crc = u32::from_le_bytes([header[4], header[5], header[6], header[7]]);
+            if len > MAX_RECORD {
+                break;
+            }
+            let mut payload = vec![0u8; len as usize];
+            if reader.read_exact(&mut payload).is_err() || crc32fast::hash(&payload) != crc {
+                break;
+            }
+            let Some(record) = Record::decode(&payload) else { break };
+            records.push(record);
+            valid_len += 8 + u64::from(len);
+        }
+        let actual_len = file.metadata().map_err(io)?.len();
+        if actual_len != valid_len {
+            tracing::warn!(path = %path.display(), kept = valid_len, dropped = actual_len - valid_len, "truncating torn tail of the write-ahead log");
+            file.set_len(valid_len).map_err(io)?;
+            file.sync_all().map_err(io)?;
+        }
+        Ok((Wal { path: path.to_owned(), file, bytes: valid_len, buffer: Vec::new() }, records))
+    }
+
+    /// Appends `records` and makes them durable before returning.
+    pub fn append(&mut self, records: &[Record]) -> Result<(), StoreError> {
+        self.buffer.clear();
+        for record in records {
+            record.encode(&mut self.buffer);
+        }
+        let io = |e| StoreError::Io(format!("append to log {}: {e}", self.path.display()));
+        self.file.write_all(&self.buffer).map_err(io)?;
+        self.file.sync_data().map_err(io)?;
+        self.bytes += self.buffer.len() as u64;
+        Ok(())
+    }
+
+    /// Size of the log in bytes.
+    pub fn len(&self) -> u64 {
+        self.bytes
+    }
+
+    /// Empties the log (after a snapshot made its records redundant).
+    pub fn reset(&mut self) -> Result<(), StoreError> {
+        let io = |e| StoreError::Io(format!("reset log {}: {e}", self.path.display()));
+        self.file.set_len(0).map_err(io)?;
+        self.file.sync_all().map_err(io)?;
+        self.bytes = 0;
+        Ok(())
+    }
+}
+
+/// Writes a snapshot of every entry at `revision` atomically (temp file, fsync, rename,
+/// fsync of the directory), in the same record format with a leading revision marker.
+pub(crate) fn write_snapshot<'a>(
+    path: &Path,
+    revision: Revision,
+    entries: impl Iterator<Item = (&'a str, Revision, &'a Bytes)>,
+) -> Result<(), StoreError> {
+    let io = |e| StoreError::Io(format!("write snapshot {}: {e}", path.display()));
+    let tmp = path.with_extension("tmp");
+    let file = File::create(&tmp).map_err(io)?;
+    let mut writer = BufWriter::new(file);
+    let mut buffer = Vec::new();
+    let marker = Record { op: Op::Delete, revision, key: String::new(), value: Bytes::new() };
+    marker.encode(&mut buffer);
+    writer.write_all(&buffer).map_err(io)?;
+    for (key, entry_revision, value) in entries {
+        buffer.clear();
+        Record { op: Op::Put, revision: entry_revision, key: key.to_owned(), value: value.clone() }.encode(&mut buffer);
+        writer.write_all(&buffer).map_err(io)?;
+    }
+    let file = writer.into_inner().map_err(|e| io(e.into_error()))?;
+    file.sync_all().map_err(io)?;
+    std::fs::rename(&tmp, path).map_err(io)?;
+    if let Some(dir) = path.parent() {
+        File::open(dir).and_then(|d| d.sync_all()).map_err(io)?;
+    }
+    Ok(())
+}
+
+/// Reads a snapshot written by [`write_snapshot`]: its revision and entries. A missing file
+/// is an empty store at revision 0; a corrupt one is an error (it was written atomically).
+pub(crate) fn read_snapshot(path: &Path) -> Result<(Revision, Vec<Record>), StoreError> {
+    if !path.exists() {
+        return Ok((0, Vec::new()));
+    }
+    let (_, mut records) = read_all(path)?;
+    if records.is_empty() {
+        return Err(StoreError::Io(format!("snapshot {} is empty or corrupt", path.display())));
+    }
+    let marker = records.remove(0);
+    Ok((marker.revision, records))
+}
+
+fn read_all(path: &Path) -> Result<(u64, Vec<Record>), StoreError> {
+    let io = |e| StoreError::Io(format!("read {}: {e}", path.display()));
+    let mut data = Vec::new();
+    File::open(path).and_then(|mut f| f.read_to_end(&mut data)).map_err(io)?;
+    let mut records = Vec::new();
+    let mut cursor = &data[..];
+    while cursor.len() >= 8 {
+        let len = u32::from_le_bytes([cursor[0], cursor[1], cursor[2], cursor[3]]) as usize;
+        let crc = u32::from_le_bytes([cursor[4], cursor[5], cursor[6], cursor[7]]);
+        let Some(payload) = cursor.get(8..8 + len) else { break };
+        if crc32fast::hash(payload) != crc {
+            return Err(StoreError::Io(format!("{} has a corrupt record", path.display())));
+        }
+        records.push(Record::decode(payload).ok_or_else(|| StoreError::Io(format!("{} has a malformed record", path.display())))?);
+        cursor = &cursor[8 + len..];
+    }
+    if !cursor.is_empty() {
+        return Err(StoreError::Io(format!("{} is truncated", path.display())));
+    }
+    Ok((data.len() as u64, records))
+}
