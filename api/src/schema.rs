@@ -102,6 +102,8 @@ pub fn conditions(_: &mut SchemaGenerator) -> Schema {
 ///   Kubernetes CRD, so that `kubectl explain` shows them.
 pub fn finish_crd(mut crd: CustomResourceDefinition) -> CustomResourceDefinition {
     for version in &mut crd.spec.versions {
+        // Upstream always writes `subresources`, empty for kinds without status.
+        version.subresources.get_or_insert_with(Default::default);
         let Some(schema) = version
             .schema
             .as_mut()

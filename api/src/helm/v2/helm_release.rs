@@ -1053,6 +1053,7 @@ pub struct HelmReleaseStatus {
     /// Conditions: `Ready`, `Reconciling`, `Stalled`, `Released`, `TestSuccess`,
     /// `Remediated` and `Drifted`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "crate::schema::conditions")]
     pub conditions: Option<Vec<Condition>>,
     /// `<namespace>/<name>` of the HelmChart created from `spec.chart`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -225,6 +225,7 @@ pub struct ImagePolicyStatus {
     pub observed_generation: Option<i64>,
     /// Conditions: `Ready`, `Reconciling`, `Stalled`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "crate::schema::conditions")]
     pub conditions: Option<Vec<Condition>>,
     /// The last `reconcile.fluxcd.io/requestedAt` token handled.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -179,6 +179,7 @@ fn plain_integer(_: &mut SchemaGenerator) -> Schema {
 pub struct ImageRepositoryStatus {
     /// Conditions: `Ready`, `Reconciling`, `Stalled`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "crate::schema::conditions")]
     pub conditions: Option<Vec<Condition>>,
     /// The last generation the controller acted on.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -357,6 +357,7 @@ pub struct ImageUpdateAutomationStatus {
     pub observed_generation: Option<i64>,
     /// Conditions: `Ready`, `Reconciling`, `Stalled`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "crate::schema::conditions")]
     pub conditions: Option<Vec<Condition>>,
     /// The ImagePolicies applied in the last run, by name, with the image each elected.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -344,6 +344,7 @@ pub struct KustomizationStatus {
     pub observed_generation: Option<i64>,
     /// Conditions: `Ready`, `Reconciling`, `Stalled` and `Healthy`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "crate::schema::conditions")]
     pub conditions: Option<Vec<Condition>>,
     /// The source revision last applied successfully (applied, pruned and healthy).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -268,6 +268,7 @@ pub struct ReceiverStatus {
     pub observed_generation: Option<i64>,
     /// Conditions: `Ready`, `Reconciling`, `Stalled`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "crate::schema::conditions")]
     pub conditions: Option<Vec<Condition>>,
     /// Path of the webhook on the receiver server:
     /// `/hook/<hex sha256 of token + name + namespace>`.
