@@ -3,16 +3,22 @@
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::CustomResourceExt;
 
+use crate::flagger;
 use crate::schema::finish_crd;
 use crate::source;
 
 /// All CRDs, in a stable order (by group, then kind), each passed through
 /// [`finish_crd`](crate::schema::finish_crd).
 pub fn all() -> Vec<CustomResourceDefinition> {
-    [source::v1::GitRepository::crd()]
-        .into_iter()
-        .map(finish_crd)
-        .collect()
+    [
+        source::v1::GitRepository::crd(),
+        flagger::v1beta1::Canary::crd(),
+        flagger::v1beta1::MetricTemplate::crd(),
+        flagger::v1beta1::AlertProvider::crd(),
+    ]
+    .into_iter()
+    .map(finish_crd)
+    .collect()
 }
 
 /// The file name `crdgen` writes a CRD to: `<group>_<plural>.yaml`, as upstream names them.
