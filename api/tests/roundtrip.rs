@@ -9,6 +9,7 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
 };
 use pretty_assertions::assert_eq;
 use serde_json::Value;
+use sluice_api::flagger;
 use sluice_api::parse::{self, ParseError};
 use sluice_api::source;
 
@@ -31,6 +32,9 @@ fn reserialize(kind: &str, text: &str) -> Result<Value, ParseError> {
     }
     dispatch! {
         "GitRepository" => source::v1::GitRepository,
+        "Canary" => flagger::v1beta1::Canary,
+        "MetricTemplate" => flagger::v1beta1::MetricTemplate,
+        "AlertProvider" => flagger::v1beta1::AlertProvider,
     }
 }
 
