@@ -4,7 +4,7 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomRe
 use kube::CustomResourceExt;
 
 use crate::schema::finish_crd;
-use crate::{helm, image, kustomize, notification, source};
+use crate::{flagger, helm, image, kustomize, notification, source};
 
 /// All CRDs, in a stable order (by group, then kind), each passed through
 /// [`finish_crd`](crate::schema::finish_crd).
@@ -19,6 +19,9 @@ pub fn all() -> Vec<CustomResourceDefinition> {
         image::v1::ImageRepository::crd(),
         image::v1::ImagePolicy::crd(),
         image::v1::ImageUpdateAutomation::crd(),
+        flagger::v1beta1::Canary::crd(),
+        flagger::v1beta1::MetricTemplate::crd(),
+        flagger::v1beta1::AlertProvider::crd(),
     ]
     .into_iter()
     .map(finish_crd)

@@ -10,7 +10,7 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
 use pretty_assertions::assert_eq;
 use serde_json::Value;
 use sluice_api::parse::{self, ParseError};
-use sluice_api::{helm, image, kustomize, notification, source};
+use sluice_api::{flagger, helm, image, kustomize, notification, source};
 
 /// Reads `text` as the Rust type for `kind` and writes it back as JSON.
 fn reserialize(kind: &str, text: &str) -> Result<Value, ParseError> {
@@ -39,6 +39,9 @@ fn reserialize(kind: &str, text: &str) -> Result<Value, ParseError> {
         "ImageRepository" => image::v1::ImageRepository,
         "ImagePolicy" => image::v1::ImagePolicy,
         "ImageUpdateAutomation" => image::v1::ImageUpdateAutomation,
+        "Canary" => flagger::v1beta1::Canary,
+        "MetricTemplate" => flagger::v1beta1::MetricTemplate,
+        "AlertProvider" => flagger::v1beta1::AlertProvider,
     }
 }
 
