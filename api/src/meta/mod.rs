@@ -1,6 +1,7 @@
 //! Types and constants shared by every Sluice API group: the Flux "meta" package and its
 //! conventions (conditions, artifacts, references, annotations, the finalizer, events).
 
+mod acl;
 mod artifact;
 pub mod conditions;
 mod duration;
@@ -8,6 +9,7 @@ mod event;
 pub mod kustomize;
 mod references;
 
+pub use acl::{AccessFrom, NamespaceSelector};
 pub use artifact::Artifact;
 pub use conditions::{ConditionStatus, ObjectWithConditions};
 pub use duration::{DurationError, parse_duration};
