@@ -9,10 +9,13 @@ use crate::source;
 /// All CRDs, in a stable order (by group, then kind), each passed through
 /// [`finish_crd`](crate::schema::finish_crd).
 pub fn all() -> Vec<CustomResourceDefinition> {
-    [source::v1::GitRepository::crd()]
-        .into_iter()
-        .map(finish_crd)
-        .collect()
+    [
+        source::v1::GitRepository::crd(),
+        source::v1::OCIRepository::crd(),
+    ]
+    .into_iter()
+    .map(finish_crd)
+    .collect()
 }
 
 /// The file name `crdgen` writes a CRD to: `<group>_<plural>.yaml`, as upstream names them.

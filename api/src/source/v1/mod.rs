@@ -2,12 +2,14 @@
 //!
 //! Each kind lives in its own module; its types are re-exported here. Condition reasons
 //! specific to one kind are in that kind's `reasons` module (e.g.
-//! [`git_repository::reasons`]); the reasons every source kind shares are in [`reasons`].
+//! [`oci_repository::reasons`]); the reasons every source kind shares are in [`reasons`].
 
 pub mod git_repository;
+pub mod oci_repository;
 pub mod oci_verification;
 
 pub use git_repository::*;
+pub use oci_repository::*;
 pub use oci_verification::*;
 
 /// The API group of every kind in this module.
