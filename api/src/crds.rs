@@ -12,6 +12,7 @@ pub fn all() -> Vec<CustomResourceDefinition> {
     [
         source::v1::GitRepository::crd(),
         source::v1::OCIRepository::crd(),
+        source::v1::HelmRepository::crd(),
     ]
     .into_iter()
     .map(finish_crd)

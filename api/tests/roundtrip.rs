@@ -32,6 +32,7 @@ fn reserialize(kind: &str, text: &str) -> Result<Value, ParseError> {
     dispatch! {
         "GitRepository" => source::v1::GitRepository,
         "OCIRepository" => source::v1::OCIRepository,
+        "HelmRepository" => source::v1::HelmRepository,
     }
 }
 
