@@ -13,6 +13,7 @@ pub fn all() -> Vec<CustomResourceDefinition> {
         source::v1::GitRepository::crd(),
         source::v1::OCIRepository::crd(),
         source::v1::HelmRepository::crd(),
+        source::v1::HelmChart::crd(),
     ]
     .into_iter()
     .map(finish_crd)

@@ -33,6 +33,7 @@ fn reserialize(kind: &str, text: &str) -> Result<Value, ParseError> {
         "GitRepository" => source::v1::GitRepository,
         "OCIRepository" => source::v1::OCIRepository,
         "HelmRepository" => source::v1::HelmRepository,
+        "HelmChart" => source::v1::HelmChart,
     }
 }
 

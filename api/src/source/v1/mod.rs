@@ -5,11 +5,13 @@
 //! [`oci_repository::reasons`]); the reasons every source kind shares are in [`reasons`].
 
 pub mod git_repository;
+pub mod helm_chart;
 pub mod helm_repository;
 pub mod oci_repository;
 pub mod oci_verification;
 
 pub use git_repository::*;
+pub use helm_chart::*;
 pub use helm_repository::*;
 pub use oci_repository::*;
 pub use oci_verification::*;
