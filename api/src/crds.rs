@@ -14,6 +14,7 @@ pub fn all() -> Vec<CustomResourceDefinition> {
         source::v1::OCIRepository::crd(),
         source::v1::HelmRepository::crd(),
         source::v1::HelmChart::crd(),
+        source::v1::Bucket::crd(),
     ]
     .into_iter()
     .map(finish_crd)

@@ -34,6 +34,7 @@ fn reserialize(kind: &str, text: &str) -> Result<Value, ParseError> {
         "OCIRepository" => source::v1::OCIRepository,
         "HelmRepository" => source::v1::HelmRepository,
         "HelmChart" => source::v1::HelmChart,
+        "Bucket" => source::v1::Bucket,
     }
 }
 

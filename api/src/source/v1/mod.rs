@@ -4,12 +4,14 @@
 //! specific to one kind are in that kind's `reasons` module (e.g.
 //! [`oci_repository::reasons`]); the reasons every source kind shares are in [`reasons`].
 
+pub mod bucket;
 pub mod git_repository;
 pub mod helm_chart;
 pub mod helm_repository;
 pub mod oci_repository;
 pub mod oci_verification;
 
+pub use bucket::*;
 pub use git_repository::*;
 pub use helm_chart::*;
 pub use helm_repository::*;
