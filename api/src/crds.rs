@@ -15,6 +15,7 @@ pub fn all() -> Vec<CustomResourceDefinition> {
         source::v1::HelmRepository::crd(),
         source::v1::HelmChart::crd(),
         source::v1::Bucket::crd(),
+        source::v1::ExternalArtifact::crd(),
     ]
     .into_iter()
     .map(finish_crd)

@@ -35,6 +35,7 @@ fn reserialize(kind: &str, text: &str) -> Result<Value, ParseError> {
         "HelmRepository" => source::v1::HelmRepository,
         "HelmChart" => source::v1::HelmChart,
         "Bucket" => source::v1::Bucket,
+        "ExternalArtifact" => source::v1::ExternalArtifact,
     }
 }
 

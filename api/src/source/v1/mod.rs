@@ -5,6 +5,7 @@
 //! [`oci_repository::reasons`]); the reasons every source kind shares are in [`reasons`].
 
 pub mod bucket;
+pub mod external_artifact;
 pub mod git_repository;
 pub mod helm_chart;
 pub mod helm_repository;
@@ -12,6 +13,7 @@ pub mod oci_repository;
 pub mod oci_verification;
 
 pub use bucket::*;
+pub use external_artifact::*;
 pub use git_repository::*;
 pub use helm_chart::*;
 pub use helm_repository::*;
