@@ -42,6 +42,11 @@ fn reserialize(kind: &str, text: &str) -> Result<Value, ParseError> {
         "Canary" => flagger::v1beta1::Canary,
         "MetricTemplate" => flagger::v1beta1::MetricTemplate,
         "AlertProvider" => flagger::v1beta1::AlertProvider,
+        "OCIRepository" => source::v1::OCIRepository,
+        "HelmRepository" => source::v1::HelmRepository,
+        "HelmChart" => source::v1::HelmChart,
+        "Bucket" => source::v1::Bucket,
+        "ExternalArtifact" => source::v1::ExternalArtifact,
     }
 }
 
