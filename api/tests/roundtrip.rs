@@ -79,9 +79,12 @@ fn fixtures() -> Vec<(String, PathBuf, String)> {
 }
 
 fn crd_for_kind(kind: &str) -> CustomResourceDefinition {
-    sluice_api::crds::all()
-        .into_iter()
+    // Generating the CRDs takes a while; every test uses the same ones.
+    static CRDS: std::sync::OnceLock<Vec<CustomResourceDefinition>> = std::sync::OnceLock::new();
+    CRDS.get_or_init(sluice_api::crds::all)
+        .iter()
         .find(|crd| crd.spec.names.kind == kind)
+        .cloned()
         .unwrap_or_else(|| panic!("no CRD for kind {kind}"))
 }
 
