@@ -550,14 +550,14 @@ impl Decoder {
                     client_config: self
                         .child_object(&w, "clientConfig", CLIENT_CONFIG_KEYS)
                         .map(|c| {
-                            if let Some(bundle) = self.opt_string(&c, "caBundle") {
-                                if !is_base64(&bundle) {
-                                    self.type_error(
-                                        &c.path("caBundle"),
-                                        &Value::String(bundle),
-                                        "base64-encoded bytes",
-                                    );
-                                }
+                            if let Some(bundle) = self.opt_string(&c, "caBundle")
+                                && !is_base64(&bundle)
+                            {
+                                self.type_error(
+                                    &c.path("caBundle"),
+                                    &Value::String(bundle),
+                                    "base64-encoded bytes",
+                                );
                             }
                             ClientConfig {
                                 url: self.opt_string(&c, "url"),
@@ -751,7 +751,7 @@ impl Decoder {
 /// Whether `s` is standard base64 with padding, as Go decodes `[]byte` fields.
 fn is_base64(s: &str) -> bool {
     let bytes = s.as_bytes();
-    if bytes.len() % 4 != 0 {
+    if !bytes.len().is_multiple_of(4) {
         return false;
     }
     let padding = bytes.iter().rev().take_while(|&&b| b == b'=').count();

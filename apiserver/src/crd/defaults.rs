@@ -29,10 +29,10 @@ pub(crate) fn validate_defaults(path: &Path, root: &Structural) -> Vec<FieldErro
 
 fn walk(path: &Path, s: &Structural, inside_meta: bool, errs: &mut Vec<FieldError>) {
     let inside_meta = inside_meta && !s.extensions.x_embedded_resource;
-    if let Some(default) = &s.generic.default {
-        if !inside_meta {
-            check_default(path, s, default, errs);
-        }
+    if let Some(default) = &s.generic.default
+        && !inside_meta
+    {
+        check_default(path, s, default, errs);
     }
     // additionalProperties are not followed: defaults are forbidden there.
     if let Some(items) = &s.items {
@@ -96,11 +96,11 @@ pub(crate) fn prune(x: &mut Value, s: Option<&Structural>, is_resource_root: boo
 }
 
 fn prune_node(x: &mut Value, s: Option<&Structural>) {
-    if let Some(s) = s {
-        if s.extensions.x_preserve_unknown_fields {
-            skip_prune(x, s);
-            return;
-        }
+    if let Some(s) = s
+        && s.extensions.x_preserve_unknown_fields
+    {
+        skip_prune(x, s);
+        return;
     }
     match x {
         Value::Object(map) => {
@@ -240,14 +240,14 @@ fn embedded_resource(path: &Path, map: &Map<String, Value>) -> Vec<FieldError> {
             }
         }
     }
-    if let Some(v) = map.get("metadata") {
-        if !v.is_object() {
-            errs.push(FieldError::invalid(
-                &path.child("metadata"),
-                v.clone(),
-                "must be an object",
-            ));
-        }
+    if let Some(v) = map.get("metadata")
+        && !v.is_object()
+    {
+        errs.push(FieldError::invalid(
+            &path.child("metadata"),
+            v.clone(),
+            "must be an object",
+        ));
     }
     errs
 }

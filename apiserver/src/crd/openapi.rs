@@ -275,41 +275,41 @@ fn list_and_map_types(schema: &Props, path: &Path, errs: &mut Vec<FieldError>) {
             ty,
             "must be array if x-kubernetes-list-type is specified",
         ));
-    } else if list_type == Some("set") {
-        if let Some(items) = schema.items_schema() {
-            let msg = "must be atomic as item of a list with x-kubernetes-list-type=set";
-            let items_list_type = items
-                .x_list_type
-                .as_deref()
-                .map_or(serde_json::Value::Null, |t| t.into());
-            match items.type_.as_str() {
-                "array" if items.x_list_type.as_deref().is_some_and(|t| t != "atomic") => {
-                    errs.push(FieldError::invalid(
-                        &path.child("items").child("x-kubernetes-list-type"),
-                        items_list_type,
-                        msg,
-                    ));
-                }
-                // Kubernetes reports the items' list type here, not their map type.
-                "object" if items.x_map_type.as_deref() != Some("atomic") => {
-                    errs.push(FieldError::invalid(
-                        &path.child("items").child("x-kubernetes-map-type"),
-                        items_list_type,
-                        msg,
-                    ));
-                }
-                _ => {}
+    } else if list_type == Some("set")
+        && let Some(items) = schema.items_schema()
+    {
+        let msg = "must be atomic as item of a list with x-kubernetes-list-type=set";
+        let items_list_type = items
+            .x_list_type
+            .as_deref()
+            .map_or(serde_json::Value::Null, |t| t.into());
+        match items.type_.as_str() {
+            "array" if items.x_list_type.as_deref().is_some_and(|t| t != "atomic") => {
+                errs.push(FieldError::invalid(
+                    &path.child("items").child("x-kubernetes-list-type"),
+                    items_list_type,
+                    msg,
+                ));
             }
+            // Kubernetes reports the items' list type here, not their map type.
+            "object" if items.x_map_type.as_deref() != Some("atomic") => {
+                errs.push(FieldError::invalid(
+                    &path.child("items").child("x-kubernetes-map-type"),
+                    items_list_type,
+                    msg,
+                ));
+            }
+            _ => {}
         }
     }
-    if let Some(lt) = list_type {
-        if !["atomic", "set", "map"].contains(&lt) {
-            errs.push(FieldError::not_supported(
-                &path.child("x-kubernetes-list-type"),
-                lt,
-                &["atomic", "set", "map"],
-            ));
-        }
+    if let Some(lt) = list_type
+        && !["atomic", "set", "map"].contains(&lt)
+    {
+        errs.push(FieldError::not_supported(
+            &path.child("x-kubernetes-list-type"),
+            lt,
+            &["atomic", "set", "map"],
+        ));
     }
 
     let keys = schema.x_list_map_keys.clone().unwrap_or_default();
@@ -484,14 +484,14 @@ fn validation_rules(
                 "messageExpression must be non-empty if specified",
             ));
         }
-        if let Some(reason) = &rule.reason {
-            if !SUPPORTED_REASONS.contains(&reason.as_str()) {
-                errs.push(FieldError::not_supported(
-                    &rule_path.child("reason"),
-                    reason.as_str(),
-                    SUPPORTED_REASONS,
-                ));
-            }
+        if let Some(reason) = &rule.reason
+            && !SUPPORTED_REASONS.contains(&reason.as_str())
+        {
+            errs.push(FieldError::not_supported(
+                &rule_path.child("reason"),
+                reason.as_str(),
+                SUPPORTED_REASONS,
+            ));
         }
         if !rule.field_path.is_empty() && rule.field_path.trim().is_empty() {
             errs.push(FieldError::invalid(
@@ -514,14 +514,15 @@ fn validation_rules(
                 "must be a valid path",
             ));
         }
-        if let Some(optional) = rule.optional_old_self {
-            if !trimmed_rule.is_empty() && !OLD_SELF.is_match(&rule.rule) {
-                cel_errors.push(FieldError::invalid(
-                    &rule_path.child("optionalOldSelf"),
-                    optional,
-                    "may not be set if oldSelf is not used in rule",
-                ));
-            }
+        if let Some(optional) = rule.optional_old_self
+            && !trimmed_rule.is_empty()
+            && !OLD_SELF.is_match(&rule.rule)
+        {
+            cel_errors.push(FieldError::invalid(
+                &rule_path.child("optionalOldSelf"),
+                optional,
+                "may not be set if oldSelf is not used in rule",
+            ));
         }
     }
     // Kubernetes only looks at the rules as CEL when the schema here and below is sound.

@@ -389,14 +389,15 @@ fn invariants(s: &Structural, level: Level, path: &Path) -> Vec<FieldError> {
         ));
     }
     for meta_type in ["kind", "apiVersion"] {
-        if let Some(p) = s.properties.get(meta_type) {
-            if check_metadata && p.generic.type_ != "string" {
-                errs.push(FieldError::invalid(
-                    &path.child("properties").key(meta_type).child("type"),
-                    p.generic.type_.as_str(),
-                    "must be string",
-                ));
-            }
+        if let Some(p) = s.properties.get(meta_type)
+            && check_metadata
+            && p.generic.type_ != "string"
+        {
+            errs.push(FieldError::invalid(
+                &path.child("properties").key(meta_type).child("type"),
+                p.generic.type_.as_str(),
+                "must be string",
+            ));
         }
     }
     if let Some(metadata) = s.properties.get("metadata") {
@@ -488,17 +489,17 @@ fn check_value_validation(
     if let Some(n) = &v.not {
         errs.extend(nested_value_validation(n, false, &path.child("not")));
     }
-    if !v.pattern.is_empty() {
-        if let Err(err) = regex::Regex::new(&v.pattern) {
-            errs.push(FieldError::invalid(
-                &path.child("pattern"),
-                v.pattern.as_str(),
-                format!(
-                    "must be a valid regular expression, but isn't: {}",
-                    err.to_string().lines().last().unwrap_or_default().trim()
-                ),
-            ));
-        }
+    if !v.pattern.is_empty()
+        && let Err(err) = regex::Regex::new(&v.pattern)
+    {
+        errs.push(FieldError::invalid(
+            &path.child("pattern"),
+            v.pattern.as_str(),
+            format!(
+                "must be a valid regular expression, but isn't: {}",
+                err.to_string().lines().last().unwrap_or_default().trim()
+            ),
+        ));
     }
     errs
 }

@@ -257,7 +257,7 @@ fn place<'a, T>(
     });
     if identical {
         Placed {
-            top: versions.first().and_then(|v| get(v)).map(|x| &x.0),
+            top: versions.first().and_then(&get).map(|x| &x.0),
             per_version: vec![None; versions.len()],
         }
     } else {
@@ -1271,4 +1271,548 @@ fn has_kubernetes_extensions(p: &Props) -> bool {
         || p.x_list_map_keys.as_ref().is_some_and(|k| !k.is_empty())
         || p.x_list_type.is_some()
         || p.x_validations.as_ref().is_some_and(|v| !v.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crd::FieldErrorKind::{self, *};
+    use pretty_assertions::assert_eq;
+    use serde_json::json;
+
+    /// A valid CRD: one version, a status subresource, a spec with a few fields.
+    fn crd() -> Value {
+        json!({
+            "apiVersion": "apiextensions.k8s.io/v1",
+            "kind": "CustomResourceDefinition",
+            "metadata": {"name": "widgets.example.com"},
+            "spec": {
+                "group": "example.com",
+                "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
+                "scope": "Namespaced",
+                "versions": [{
+                    "name": "v1",
+                    "served": true,
+                    "storage": true,
+                    "subresources": {"status": {}},
+                    "schema": {"openAPIV3Schema": {
+                        "type": "object",
+                        "properties": {
+                            "apiVersion": {"type": "string"},
+                            "kind": {"type": "string"},
+                            "metadata": {"type": "object"},
+                            "spec": {
+                                "type": "object",
+                                "properties": {
+                                    "replicas": {"type": "integer"},
+                                    "mode": {"type": "string"}
+                                }
+                            },
+                            "status": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}
+                        }
+                    }}
+                }]
+            }
+        })
+    }
+
+    /// Sets the value at a JSON pointer, creating objects on the way.
+    fn set(mut doc: Value, pointer: &str, value: Value) -> Value {
+        let mut cur = &mut doc;
+        for token in pointer.split('/').skip(1) {
+            let token = token.replace("~1", "/").replace("~0", "~");
+            cur = match cur {
+                Value::Array(items) => &mut items[token.parse::<usize>().expect("index")],
+                other => {
+                    if !other.is_object() {
+                        *other = json!({});
+                    }
+                    other
+                        .as_object_mut()
+                        .expect("object")
+                        .entry(token)
+                        .or_insert(Value::Null)
+                }
+            };
+        }
+        *cur = value;
+        doc
+    }
+
+    /// Removes the value at a JSON pointer.
+    fn remove(mut doc: Value, pointer: &str) -> Value {
+        let (parent, last) = pointer.rsplit_once('/').expect("pointer");
+        match doc.pointer_mut(parent).expect("parent exists") {
+            Value::Object(map) => {
+                map.remove(last);
+            }
+            Value::Array(items) => {
+                items.remove(last.parse::<usize>().expect("index"));
+            }
+            _ => panic!("{parent} is not a container"),
+        }
+        doc
+    }
+
+    const SCHEMA: &str = "/spec/versions/0/schema/openAPIV3Schema";
+    const SPEC_PROPS: &str = "/spec/versions/0/schema/openAPIV3Schema/properties/spec/properties";
+    /// Where Kubernetes reports errors in the (single, hence shared) schema.
+    const S: &str = "spec.validation.openAPIV3Schema";
+
+    fn spec_prop(name: &str, schema: Value) -> Value {
+        set(crd(), &format!("{SPEC_PROPS}/{name}"), schema)
+    }
+
+    fn without_status(doc: Value) -> Value {
+        remove(doc, "/spec/versions/0/subresources")
+    }
+
+    fn two_versions(doc: Value) -> Value {
+        let mut v2 = doc["spec"]["versions"][0].clone();
+        v2["name"] = json!("v2");
+        v2["storage"] = json!(false);
+        let mut doc = doc;
+        doc["spec"]["versions"]
+            .as_array_mut()
+            .expect("versions")
+            .push(v2);
+        doc
+    }
+
+    fn assert_errors(doc: &Value, expected: &[(&str, FieldErrorKind)]) {
+        let errors = validate_crd(doc);
+        let got: Vec<(String, FieldErrorKind)> =
+            errors.iter().map(|e| (e.path.clone(), e.kind)).collect();
+        let want: Vec<(String, FieldErrorKind)> =
+            expected.iter().map(|(p, k)| (p.to_string(), *k)).collect();
+        let printed: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        assert_eq!(got, want, "errors were:\n{}", printed.join("\n"));
+    }
+
+    /// Each claim below is a CRD and the errors Kubernetes reports for it, by path and kind.
+    macro_rules! claims {
+        ($($name:ident: $doc:expr => [$(($path:expr, $kind:expr)),* $(,)?];)*) => {
+            $(
+                #[test]
+                fn $name() {
+                    let expected: &[(String, FieldErrorKind)] = &[$(($path.to_string(), $kind)),*];
+                    let expected: Vec<(&str, FieldErrorKind)> =
+                        expected.iter().map(|(p, k)| (p.as_str(), *k)).collect();
+                    assert_errors(&$doc, &expected);
+                }
+            )*
+        };
+    }
+
+    claims! {
+        // Accepted.
+        a_plain_structural_crd_is_valid: crd() => [];
+        a_crd_without_a_status_subresource_is_valid: without_status(crd()) => [];
+        versions_with_different_schemas_are_valid:
+            set(two_versions(crd()), "/spec/versions/1/schema/openAPIV3Schema/description", json!("v2")) => [];
+        int_or_string_may_omit_the_type: spec_prop("port", json!({
+            "x-kubernetes-int-or-string": true,
+            "anyOf": [{"type": "integer"}, {"type": "string"}],
+            "pattern": "^[0-9]+$"
+        })) => [];
+        an_embedded_resource_with_preserved_fields_is_valid: spec_prop("template", json!({
+            "type": "object",
+            "x-kubernetes-embedded-resource": true,
+            "x-kubernetes-preserve-unknown-fields": true
+        })) => [];
+        a_list_map_with_required_keys_is_valid: spec_prop("ports", json!({
+            "type": "array",
+            "x-kubernetes-list-type": "map",
+            "x-kubernetes-list-map-keys": ["name"],
+            "items": {"type": "object", "required": ["name"], "properties": {
+                "name": {"type": "string"}, "port": {"type": "integer"}
+            }}
+        })) => [];
+        defaults_that_fit_their_schema_are_valid: spec_prop("limits", json!({
+            "type": "object",
+            "default": {"cpu": "1", "count": 3},
+            "required": ["cpu"],
+            "properties": {
+                "cpu": {"type": "string", "pattern": "^[0-9]+$", "default": "2"},
+                "count": {"type": "integer", "minimum": 1, "maximum": 5, "enum": [1, 3, 5]}
+            }
+        })) => [];
+        restricting_the_name_in_root_metadata_is_valid:
+            set(crd(), &format!("{SCHEMA}/properties/metadata"), json!({
+                "type": "object",
+                "properties": {"name": {"type": "string", "maxLength": 63}}
+            })) => [];
+        well_formed_validation_rules_are_valid: spec_prop("min", json!({
+            "type": "integer",
+            "x-kubernetes-validations": [
+                {"rule": "self >= 0", "message": "must not be negative", "reason": "FieldValueInvalid"}
+            ]
+        })) => [];
+        selectable_fields_on_scalars_are_valid:
+            set(crd(), "/spec/versions/0/selectableFields", json!([
+                {"jsonPath": ".spec.mode"}, {"jsonPath": ".spec.replicas"}
+            ])) => [];
+        a_webhook_conversion_to_a_service_is_valid:
+            set(crd(), "/spec/conversion", json!({
+                "strategy": "Webhook",
+                "webhook": {
+                    "clientConfig": {"service": {"namespace": "ns", "name": "svc", "path": "/convert"}},
+                    "conversionReviewVersions": ["v1"]
+                }
+            })) => [];
+        a_protected_group_with_an_approval_url_is_valid:
+            set(set(set(crd(), "/spec/group", json!("x.k8s.io")),
+                "/metadata/name", json!("widgets.x.k8s.io")),
+                "/metadata/annotations", json!({"api-approved.kubernetes.io": "https://github.com/kubernetes/enhancements/pull/1111"})) => [];
+        printer_columns_and_scale_are_valid:
+            set(set(crd(), "/spec/versions/0/additionalPrinterColumns", json!([
+                {"name": "Replicas", "type": "integer", "format": "int32", "jsonPath": ".spec.replicas", "priority": 1}
+            ])), "/spec/versions/0/subresources/scale", json!({
+                "specReplicasPath": ".spec.replicas", "statusReplicasPath": ".status.replicas",
+                "labelSelectorPath": ".status.selector"
+            })) => [];
+
+        // Strict decoding.
+        an_unknown_top_level_key_is_refused: set(crd(), "/extra", json!(1)) => [("extra", UnknownField)];
+        an_unknown_key_in_a_schema_is_refused: spec_prop("mode", json!({"type": "string", "maxlength": 3}))
+            => [("spec.versions[0].schema.openAPIV3Schema.properties[spec].properties[mode].maxlength", UnknownField)];
+        the_v1beta1_top_level_validation_is_unknown_in_v1: set(crd(), "/spec/validation", json!({}))
+            => [("spec.validation", UnknownField)];
+        a_type_that_is_not_a_string_is_refused: spec_prop("mode", json!({"type": 5}))
+            => [("spec.versions[0].schema.openAPIV3Schema.properties[spec].properties[mode].type", TypeInvalid)];
+        an_integer_keyword_with_a_fraction_is_refused: spec_prop("mode", json!({"type": "string", "maxLength": 1.5}))
+            => [("spec.versions[0].schema.openAPIV3Schema.properties[spec].properties[mode].maxLength", TypeInvalid)];
+        only_apiextensions_v1_is_understood: set(crd(), "/apiVersion", json!("apiextensions.k8s.io/v1beta1"))
+            => [("apiVersion", NotSupported)];
+        subresource_status_takes_no_keys: set(crd(), "/spec/versions/0/subresources/status", json!({"x": 1}))
+            => [("spec.versions[0].subresources.status.x", UnknownField)];
+
+        // Metadata and names.
+        the_name_must_be_plural_dot_group: set(crd(), "/metadata/name", json!("widget.example.com"))
+            => [("metadata.name", Invalid)];
+        a_name_is_required: remove(crd(), "/metadata/name") => [("metadata.name", Required)];
+        a_crd_has_no_namespace: set(crd(), "/metadata/namespace", json!("default"))
+            => [("metadata.namespace", Forbidden)];
+        label_values_must_be_valid: set(crd(), "/metadata/labels", json!({"app": "-bad"}))
+            => [("metadata.labels", Invalid)];
+        the_plural_must_be_a_lowercase_dns_label:
+            set(set(crd(), "/spec/names/plural", json!("Widgets")), "/metadata/name", json!("Widgets.example.com"))
+            => [("metadata.name", Invalid), ("spec.names.plural", Invalid)];
+        kind_and_list_kind_must_differ: set(crd(), "/spec/names/listKind", json!("Widget"))
+            => [("spec.names.listKind", Invalid)];
+        short_names_must_be_dns_labels: set(crd(), "/spec/names/shortNames", json!(["w_g"]))
+            => [("spec.names.shortNames[0]", Invalid)];
+        categories_must_be_dns_labels: set(crd(), "/spec/names/categories", json!(["All"]))
+            => [("spec.names.categories[0]", Invalid)];
+        a_kind_is_required_and_list_kind_then_not_defaulted: remove(crd(), "/spec/names/kind")
+            => [("spec.names.kind", Required), ("spec.names.listKind", Required)];
+        a_group_needs_a_dot:
+            set(set(crd(), "/spec/group", json!("example")), "/metadata/name", json!("widgets.example"))
+            => [("spec.group", Invalid)];
+        the_scope_is_cluster_or_namespaced: set(crd(), "/spec/scope", json!("Global"))
+            => [("spec.scope", NotSupported)];
+        a_protected_group_needs_api_approval:
+            set(set(crd(), "/spec/group", json!("x.k8s.io")), "/metadata/name", json!("widgets.x.k8s.io"))
+            => [("metadata.annotations[api-approved.kubernetes.io]", Required)];
+
+        // Versions.
+        at_least_one_version_is_required: set(crd(), "/spec/versions", json!([]))
+            => [("spec.versions", Invalid), ("status.storedVersions", Invalid)];
+        exactly_one_version_is_stored:
+            set(two_versions(crd()), "/spec/versions/1/storage", json!(true))
+            => [("spec.versions", Invalid), ("status.storedVersions", Invalid)];
+        version_names_are_unique: set(two_versions(crd()), "/spec/versions/1/name", json!("v1"))
+            => [("spec.versions", Invalid)];
+        version_names_are_dns_labels_and_the_first_is_also_spec_version:
+            set(crd(), "/spec/versions/0/name", json!("V1"))
+            => [("spec.versions[0].name", Invalid), ("spec.version", Invalid)];
+        every_version_needs_a_schema: remove(crd(), "/spec/versions/0/schema")
+            => [("spec.versions[0].schema.openAPIV3Schema", Required)];
+        a_deprecation_warning_needs_a_deprecated_version:
+            set(crd(), "/spec/versions/0/deprecationWarning", json!("old"))
+            => [("spec.versions[0].deprecationWarning", Invalid)];
+        preserve_unknown_fields_cannot_be_true: set(crd(), "/spec/preserveUnknownFields", json!(true))
+            => [("spec.preserveUnknownFields", Invalid)];
+
+        // Printer columns, scale, selectable fields, conversion.
+        printer_column_types_are_restricted:
+            set(crd(), "/spec/versions/0/additionalPrinterColumns", json!([{"name": "A", "type": "text", "jsonPath": ".spec.mode"}]))
+            => [("spec.additionalPrinterColumns[0].type", Invalid)];
+        printer_column_formats_are_restricted:
+            set(crd(), "/spec/versions/0/additionalPrinterColumns", json!([{"name": "A", "type": "string", "format": "uuid", "jsonPath": ".spec.mode"}]))
+            => [("spec.additionalPrinterColumns[0].format", Invalid)];
+        printer_columns_need_a_json_path_starting_with_a_dot:
+            set(crd(), "/spec/versions/0/additionalPrinterColumns", json!([{"name": "A", "type": "string"}, {"name": "B", "type": "string", "jsonPath": "spec.mode"}]))
+            => [("spec.additionalPrinterColumns[0].JSONPath", Required), ("spec.additionalPrinterColumns[1].JSONPath", Invalid)];
+        scale_paths_point_under_spec_and_status:
+            set(crd(), "/spec/versions/0/subresources/scale", json!({"specReplicasPath": ".status.replicas"}))
+            => [("spec.subresources.scale.specReplicasPath", Invalid), ("spec.subresources.scale.statusReplicasPath", Required)];
+        selectable_fields_must_name_scalar_fields_outside_metadata:
+            set(crd(), "/spec/versions/0/selectableFields", json!([
+                {"jsonPath": ".metadata.name"}, {"jsonPath": ".spec"}, {"jsonPath": ".spec.nope"},
+                {"jsonPath": ".spec.mode"}, {"jsonPath": ".spec.mode"}, {"jsonPath": ""}
+            ]))
+            => [
+                ("spec.selectableFields[0].jsonPath", Invalid),
+                ("spec.selectableFields[1].jsonPath", Invalid),
+                ("spec.selectableFields[2].jsonPath", Invalid),
+                ("spec.selectableFields[4].jsonPath", Duplicate),
+                ("spec.selectableFields[5].jsonPath", Required),
+            ];
+        at_most_eight_selectable_fields: {
+            let props: serde_json::Map<String, Value> =
+                (0..9).map(|i| (format!("f{i}"), json!({"type": "string"}))).collect();
+            let fields: Vec<Value> = (0..9).map(|i| json!({"jsonPath": format!(".spec.f{i}")})).collect();
+            set(set(crd(), &format!("{SCHEMA}/properties/spec/properties"), Value::Object(props)),
+                "/spec/versions/0/selectableFields", Value::Array(fields))
+        } => [("spec.selectableFields", TooMany)];
+        the_conversion_strategy_is_none_or_webhook: set(crd(), "/spec/conversion", json!({"strategy": "Magic"}))
+            => [("spec.conversion.strategy", NotSupported)];
+        a_webhook_conversion_needs_a_client_config_and_review_versions:
+            set(crd(), "/spec/conversion", json!({"strategy": "Webhook"}))
+            => [("spec.conversion.webhookClientConfig", Required), ("spec.conversion.conversionReviewVersions", Required)];
+        a_webhook_url_must_be_https: set(crd(), "/spec/conversion", json!({
+                "strategy": "Webhook",
+                "webhook": {"clientConfig": {"url": "http://example.com/convert?x=1"}, "conversionReviewVersions": ["v1"]}
+            }))
+            => [("spec.conversion.webhookClientConfig.url", Invalid), ("spec.conversion.webhookClientConfig.url", Invalid)];
+        a_none_conversion_takes_no_webhook: set(crd(), "/spec/conversion", json!({
+                "strategy": "None", "webhook": {"clientConfig": {"url": "https://example.com"}}
+            }))
+            => [("spec.conversion.webhookClientConfig", Forbidden)];
+
+        // Structural schemas.
+        a_schema_node_without_a_type_is_not_structural: spec_prop("mode", json!({"description": "no type"}))
+            => [(format!("{S}.properties[spec].properties[mode].type"), Required)];
+        array_items_need_a_type: spec_prop("list", json!({"type": "array", "items": {}}))
+            => [(format!("{S}.properties[spec].properties[list].items.type"), Required)];
+        an_array_needs_items: spec_prop("list", json!({"type": "array"}))
+            => [(format!("{S}.properties[spec].properties[list].items"), Required)];
+        the_root_must_be_an_object: without_status(set(crd(), &format!("{SCHEMA}/type"), json!("string")))
+            => [(format!("{S}.type"), Invalid)];
+        with_a_status_subresource_the_root_must_be_an_object: set(crd(), &format!("{SCHEMA}/type"), json!("string"))
+            => [(format!("{S}.type"), Invalid), (format!("{S}.type"), Invalid)];
+        with_a_status_subresource_the_root_takes_few_keywords: set(crd(), &format!("{SCHEMA}/minProperties"), json!(1))
+            => [(S.to_string(), Invalid)];
+        the_root_cannot_be_nullable: without_status(set(crd(), &format!("{SCHEMA}/nullable"), json!(true)))
+            => [(format!("{S}.nullable"), Forbidden)];
+        additional_properties_are_not_allowed_at_the_root:
+            without_status(set(remove(crd(), &format!("{SCHEMA}/properties")), &format!("{SCHEMA}/additionalProperties"), json!({"type": "string"})))
+            => [(format!("{S}.additionalProperties"), Forbidden)];
+        properties_and_additional_properties_are_exclusive: spec_prop("labels", json!({
+                "type": "object", "properties": {"a": {"type": "string"}}, "additionalProperties": {"type": "string"}
+            }))
+            => [(format!("{S}.properties[spec].properties[labels].additionalProperties"), Forbidden)];
+        ref_is_not_supported: spec_prop("mode", json!({"type": "string", "$ref": "#/definitions/x"}))
+            => [(format!("{S}.properties[spec].properties[mode].$ref"), Forbidden)];
+        dollar_schema_makes_a_schema_non_structural: spec_prop("mode", json!({"type": "string", "$schema": "http://json-schema.org/draft-04/schema#"}))
+            => [(S.to_string(), Invalid)];
+        forbidden_keywords_are_refused: spec_prop("mode", json!({
+                "type": "object", "id": "x", "definitions": {"d": {"type": "string"}},
+                "dependencies": {"a": ["b"]}, "patternProperties": {"^a": {"type": "string"}},
+                "additionalItems": false
+            }))
+            => [
+                (format!("{S}.properties[spec].properties[mode].id"), Forbidden),
+                (format!("{S}.properties[spec].properties[mode].additionalItems"), Forbidden),
+                (format!("{S}.properties[spec].properties[mode].patternProperties"), Forbidden),
+                (format!("{S}.properties[spec].properties[mode].definitions"), Forbidden),
+                (format!("{S}.properties[spec].properties[mode].dependencies"), Forbidden),
+            ];
+        unique_items_cannot_be_true: spec_prop("list", json!({"type": "array", "uniqueItems": true, "items": {"type": "string"}}))
+            => [(format!("{S}.properties[spec].properties[list].uniqueItems"), Forbidden)];
+        items_cannot_be_a_list_of_schemas: spec_prop("list", json!({"type": "array", "items": [{"type": "string"}]}))
+            => [(format!("{S}.properties[spec].properties[list].items"), Forbidden)];
+        types_are_openapi_v3_types: spec_prop("mode", json!({"type": "null"}))
+            => [(format!("{S}.properties[spec].properties[mode].type"), NotSupported),
+                (format!("{S}.properties[spec].properties[mode].type"), Forbidden)];
+        junctors_cannot_state_types_or_defaults: spec_prop("mode", json!({
+                "type": "string",
+                "allOf": [{"type": "string"}],
+                "anyOf": [{"default": "a"}],
+                "oneOf": [{"description": "d"}],
+                "not": {"nullable": true}
+            }))
+            => [
+                (format!("{S}.properties[spec].properties[mode].allOf[0].type"), Forbidden),
+                (format!("{S}.properties[spec].properties[mode].anyOf[0].default"), Forbidden),
+                (format!("{S}.properties[spec].properties[mode].not.nullable"), Forbidden),
+                (format!("{S}.properties[spec].properties[mode].oneOf[0].description"), Forbidden),
+            ];
+        junctors_cannot_use_kubernetes_extensions: spec_prop("mode", json!({
+                "type": "object",
+                "properties": {"a": {"type": "string"}},
+                "allOf": [{"additionalProperties": true, "x-kubernetes-preserve-unknown-fields": true,
+                           "x-kubernetes-validations": [{"rule": "true"}]}]
+            }))
+            => [
+                (format!("{S}.properties[spec].properties[mode].allOf[0].additionalProperties"), Forbidden),
+                (format!("{S}.properties[spec].properties[mode].allOf[0].x-kubernetes-preserve-unknown-fields"), Forbidden),
+                (format!("{S}.properties[spec].properties[mode].allOf[0].x-kubernetes-validations"), Forbidden),
+            ];
+        junctors_at_the_root_may_only_constrain_specified_fields:
+            without_status(set(crd(), &format!("{SCHEMA}/anyOf"), json!([
+                {"properties": {"spec": {"properties": {"b": {"maxLength": 3}}}}},
+                {"required": ["spec"]}
+            ])))
+            => [(format!("{S}.properties[spec].properties[b]"), Required)];
+        // Upstream checks completeness for the root's junctors only.
+        junctors_below_the_root_are_not_checked_for_completeness: spec_prop("opts", json!({
+                "type": "object",
+                "properties": {"a": {"type": "string"}},
+                "anyOf": [{"properties": {"b": {"maxLength": 3}}}, {"required": ["a"]}]
+            })) => [];
+        root_metadata_may_only_restrict_name_and_generate_name:
+            set(crd(), &format!("{SCHEMA}/properties/metadata"), json!({
+                "type": "object", "properties": {"labels": {"type": "object"}}
+            }))
+            => [(format!("{S}.properties[metadata]"), Forbidden)];
+        root_metadata_must_be_an_object: set(crd(), &format!("{SCHEMA}/properties/metadata/type"), json!("string"))
+            => [(format!("{S}.properties[metadata].type"), Invalid)];
+        root_kind_must_be_a_string: set(crd(), &format!("{SCHEMA}/properties/kind/type"), json!("integer"))
+            => [(format!("{S}.properties[kind].type"), Invalid)];
+        root_metadata_takes_no_default: set(crd(), &format!("{SCHEMA}/properties/metadata/default"), json!({}))
+            => [(format!("{S}.properties[metadata].default"), Forbidden)];
+        an_embedded_resource_is_an_object_with_properties: spec_prop("template", json!({"x-kubernetes-embedded-resource": true}))
+            => [
+                (format!("{S}.properties[spec].properties[template].properties"), Required),
+                (format!("{S}.properties[spec].properties[template].type"), Required),
+            ];
+        int_or_string_excludes_preserve_unknown_fields: spec_prop("port", json!({
+                "x-kubernetes-int-or-string": true, "x-kubernetes-preserve-unknown-fields": true
+            }))
+            => [(format!("{S}.properties[spec].properties[port].x-kubernetes-preserve-unknown-fields"), Invalid)];
+        preserve_unknown_fields_false_is_refused: spec_prop("mode", json!({"type": "object", "x-kubernetes-preserve-unknown-fields": false}))
+            => [(format!("{S}.properties[spec].properties[mode].x-kubernetes-preserve-unknown-fields"), Invalid)];
+        an_invalid_pattern_is_refused: spec_prop("mode", json!({"type": "string", "pattern": "(unclosed"}))
+            => [(format!("{S}.properties[spec].properties[mode].pattern"), Invalid)];
+
+        // List and map extensions.
+        a_list_type_needs_an_array: spec_prop("mode", json!({"type": "string", "x-kubernetes-list-type": "set"}))
+            => [(format!("{S}.properties[spec].properties[mode].type"), Invalid)];
+        list_types_are_atomic_set_or_map: spec_prop("list", json!({"type": "array", "x-kubernetes-list-type": "bag", "items": {"type": "string"}}))
+            => [(format!("{S}.properties[spec].properties[list].x-kubernetes-list-type"), NotSupported)];
+        list_map_keys_need_a_map_list: spec_prop("list", json!({"type": "array", "x-kubernetes-list-map-keys": ["a"], "items": {"type": "object", "properties": {"a": {"type": "string"}}}}))
+            => [(format!("{S}.properties[spec].properties[list].x-kubernetes-list-type"), Required)];
+        a_map_list_needs_keys_that_are_required_item_properties: spec_prop("list", json!({
+                "type": "array", "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["a", "b"],
+                "items": {"type": "object", "properties": {"a": {"type": "string"}}}
+            }))
+            => [
+                (format!("{S}.properties[spec].properties[list].x-kubernetes-list-map-keys"), Invalid),
+                (format!("{S}.properties[spec].properties[list].items.properties[a].default"), Required),
+            ];
+        a_map_list_needs_keys: spec_prop("list", json!({"type": "array", "x-kubernetes-list-type": "map", "items": {"type": "object"}}))
+            => [(format!("{S}.properties[spec].properties[list].x-kubernetes-list-map-keys"), Required)];
+        set_items_must_be_atomic: spec_prop("list", json!({
+                "type": "array", "x-kubernetes-list-type": "set", "items": {"type": "object"}
+            }))
+            => [(format!("{S}.properties[spec].properties[list].items.x-kubernetes-map-type"), Invalid)];
+        map_types_need_an_object_and_a_known_value: spec_prop("mode", json!({"type": "string", "x-kubernetes-map-type": "fine"}))
+            => [
+                (format!("{S}.properties[spec].properties[mode].type"), Invalid),
+                (format!("{S}.properties[spec].properties[mode].x-kubernetes-map-type"), NotSupported),
+            ];
+
+        // Validation rules (shape only).
+        a_validation_rule_needs_a_rule: spec_prop("mode", json!({"type": "string", "x-kubernetes-validations": [{"rule": " "}]}))
+            => [(format!("{S}.properties[spec].properties[mode].x-kubernetes-validations[0].rule"), Required)];
+        a_multi_line_rule_needs_a_message: spec_prop("mode", json!({"type": "string", "x-kubernetes-validations": [{"rule": "a ||\nb"}]}))
+            => [(format!("{S}.properties[spec].properties[mode].x-kubernetes-validations[0].message"), Required)];
+        rule_reasons_are_field_value_reasons: spec_prop("mode", json!({"type": "string", "x-kubernetes-validations": [{"rule": "true", "reason": "Nope"}]}))
+            => [(format!("{S}.properties[spec].properties[mode].x-kubernetes-validations[0].reason"), NotSupported)];
+        a_rule_field_path_must_name_a_field: spec_prop("opts", json!({"type": "object", "properties": {"a": {"type": "string"}},
+                "x-kubernetes-validations": [{"rule": "true", "fieldPath": ".b"}, {"rule": "true", "fieldPath": ".a"}]}))
+            => [(format!("{S}.properties[spec].properties[opts].x-kubernetes-validations[0].fieldPath"), Invalid)];
+        optional_old_self_needs_a_rule_using_old_self: spec_prop("mode", json!({"type": "string",
+                "x-kubernetes-validations": [{"rule": "self != ''", "optionalOldSelf": true}]}))
+            => [(format!("{S}.properties[spec].properties[mode].x-kubernetes-validations[0].optionalOldSelf"), Invalid)];
+
+        // Defaults.
+        a_default_of_the_wrong_type_is_refused: spec_prop("replicas", json!({"type": "integer", "default": "one"}))
+            => [(format!("{S}.properties[spec].properties[replicas].default"), TypeInvalid)];
+        a_default_beyond_the_maximum_is_refused: spec_prop("replicas", json!({"type": "integer", "maximum": 3, "default": 5}))
+            => [(format!("{S}.properties[spec].properties[replicas].default"), Invalid)];
+        a_default_outside_the_enum_is_refused: spec_prop("mode", json!({"type": "string", "enum": ["a", "b"], "default": "c"}))
+            => [(format!("{S}.properties[spec].properties[mode].default"), NotSupported)];
+        a_default_not_matching_the_pattern_is_refused: spec_prop("mode", json!({"type": "string", "pattern": "^a+$", "default": "b"}))
+            => [(format!("{S}.properties[spec].properties[mode].default"), Invalid)];
+        a_default_longer_than_max_length_is_refused: spec_prop("mode", json!({"type": "string", "maxLength": 2, "default": "abc"}))
+            => [(format!("{S}.properties[spec].properties[mode].default"), TooLong)];
+        an_object_default_must_have_its_required_fields: spec_prop("opts", json!({
+                "type": "object", "required": ["a"], "properties": {"a": {"type": "string"}, "b": {"type": "string"}},
+                "default": {"b": "x"}
+            }))
+            => [(format!("{S}.properties[spec].properties[opts].default.a"), Required)];
+        a_default_must_not_have_fields_pruning_drops: spec_prop("opts", json!({
+                "type": "object", "properties": {"a": {"type": "string"}}, "default": {"a": "x", "z": 1}
+            }))
+            => [(format!("{S}.properties[spec].properties[opts].default"), Invalid)];
+        a_nested_default_is_validated_against_its_field: spec_prop("opts", json!({
+                "type": "object", "properties": {"a": {"type": "integer", "minimum": 1}}, "default": {"a": 0}
+            }))
+            => [(format!("{S}.properties[spec].properties[opts].default.a"), Invalid)];
+        an_embedded_resource_default_needs_api_version_and_kind: spec_prop("template", json!({
+                "type": "object", "x-kubernetes-embedded-resource": true,
+                "x-kubernetes-preserve-unknown-fields": true, "default": {"spec": {}}
+            }))
+            => [
+                (format!("{S}.properties[spec].properties[template].default.apiVersion"), Required),
+                (format!("{S}.properties[spec].properties[template].default.kind"), Required),
+            ];
+        defaults_are_forbidden_in_metadata_additional_properties: set(crd(), &format!("{SCHEMA}/properties/spec/properties/template"), json!({
+                "type": "object", "x-kubernetes-embedded-resource": true,
+                "properties": {"metadata": {"type": "object", "properties": {"labels": {
+                    "type": "object", "additionalProperties": {"type": "string", "default": "x"}
+                }}}}
+            }))
+            => [(format!("{S}.properties[spec].properties[template].properties[metadata].properties[labels].additionalProperties.default"), Forbidden)];
+
+        // Placement of errors.
+        schema_errors_are_reported_per_version_when_versions_differ:
+            set(two_versions(crd()), "/spec/versions/1/schema/openAPIV3Schema/properties/spec/properties/mode", json!({}))
+            => [("spec.versions[1].schema.openAPIV3Schema.properties[spec].properties[mode].type", Required)];
+    }
+
+    #[test]
+    fn messages_read_as_kubernetes_writes_them() {
+        let errors = validate_crd(&spec_prop("mode", json!({"description": "no type"})));
+        assert_eq!(
+            errors[0].to_string(),
+            "spec.validation.openAPIV3Schema.properties[spec].properties[mode].type: Required value: must not be empty for specified object fields"
+        );
+        let errors = validate_crd(&spec_prop(
+            "replicas",
+            json!({"type": "integer", "maximum": 3, "default": 5}),
+        ));
+        assert_eq!(
+            errors[0].to_string(),
+            "spec.validation.openAPIV3Schema.properties[spec].properties[replicas].default: Invalid value: 5:  in body should be less than or equal to 3"
+        );
+        let errors = validate_crd(&spec_prop(
+            "replicas",
+            json!({"type": "integer", "default": "one"}),
+        ));
+        assert_eq!(
+            errors[0].to_string(),
+            r#"spec.validation.openAPIV3Schema.properties[spec].properties[replicas].default: Invalid value: "string":  in body must be of type integer: "string""#
+        );
+        let errors = validate_crd(&set(crd(), "/spec/scope", json!("Global")));
+        assert_eq!(
+            errors[0].to_string(),
+            r#"spec.scope: Unsupported value: "Global": supported values: "Cluster", "Namespaced""#
+        );
+        let errors = validate_crd(&set(crd(), "/metadata/name", json!("widget.example.com")));
+        assert_eq!(
+            errors[0].to_string(),
+            r#"metadata.name: Invalid value: "widget.example.com": must be spec.names.plural+"."+spec.group"#
+        );
+    }
+
+    #[test]
+    fn a_document_that_is_not_an_object_is_refused() {
+        let errors = validate_crd(&json!("crd"));
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].kind, FieldErrorKind::TypeInvalid);
+    }
 }

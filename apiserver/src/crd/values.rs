@@ -228,27 +228,27 @@ fn validate(s: &Schema, data: &Value, path: &str, out: &mut Vec<Failure>) {
             }
         }
         let size = items.len() as i64;
-        if let Some(min) = s.vv.min_items {
-            if size < min {
-                out.push(Failure::validation(
-                    Code::Other,
-                    path,
-                    Value::from(size),
-                    in_body(path, &format!("should have at least {min} items")),
-                ));
-            }
+        if let Some(min) = s.vv.min_items
+            && size < min
+        {
+            out.push(Failure::validation(
+                Code::Other,
+                path,
+                Value::from(size),
+                in_body(path, &format!("should have at least {min} items")),
+            ));
         }
-        if let Some(max) = s.vv.max_items {
-            if size > max {
-                out.push(Failure::Validation {
-                    code: Code::MaxItems,
-                    name: path.to_string(),
-                    value: Value::from(size),
-                    valid: max,
-                    message: in_body(path, &format!("should have at most {max} items")),
-                    values: Vec::new(),
-                });
-            }
+        if let Some(max) = s.vv.max_items
+            && size > max
+        {
+            out.push(Failure::Validation {
+                code: Code::MaxItems,
+                name: path.to_string(),
+                value: Value::from(size),
+                valid: max,
+                message: in_body(path, &format!("should have at most {max} items")),
+                values: Vec::new(),
+            });
         }
     }
     enum_check(s, data, path, out);
@@ -292,10 +292,10 @@ fn type_check(s: &Schema, data: &Value, path: &str, out: &mut Vec<Failure>) {
         "number" => "double",
         _ => "",
     };
-    if !is_string_or_slice
-        && !s.format.is_empty()
-        && !(contains(sch_type) || format == s.format || is_float_int || is_int_float)
-    {
+    // A declared format that the value's own type does not account for.
+    let format_mismatch =
+        !(contains(sch_type) || format == s.format || is_float_int || is_int_float);
+    if !is_string_or_slice && !s.format.is_empty() && format_mismatch {
         out.push(Failure::validation(
             Code::InvalidType,
             path,
@@ -307,7 +307,9 @@ fn type_check(s: &Schema, data: &Value, path: &str, out: &mut Vec<Failure>) {
         ));
         return;
     }
-    if !(contains("number") || contains("integer")) && !s.format.is_empty() && is_string_or_slice {
+    // kube-openapi skips the type check for strings and lists with a non-numeric format.
+    let numeric = contains("number") || contains("integer");
+    if !numeric && !s.format.is_empty() && is_string_or_slice {
         return;
     }
     if !(contains(sch_type) || is_float_int || is_int_float) {
@@ -406,41 +408,41 @@ fn junctor_check(s: &Schema, data: &Value, path: &str, out: &mut Vec<Failure>) {
             )));
         }
     }
-    if let Some(not) = &s.not {
-        if is_valid(not, data, path).is_ok() {
-            out.push(Failure::Other(format!(
-                "{quoted} must not validate the schema (not)"
-            )));
-        }
+    if let Some(not) = &s.not
+        && is_valid(not, data, path).is_ok()
+    {
+        out.push(Failure::Other(format!(
+            "{quoted} must not validate the schema (not)"
+        )));
     }
 }
 
 fn string_check(vv: &ValueValidation, text: &str, path: &str, out: &mut Vec<Failure>) {
     let len = text.chars().count() as i64;
     let value = Value::from(text);
-    if let Some(max) = vv.max_length {
-        if len > max {
-            out.push(Failure::Validation {
-                code: Code::TooLong,
-                name: path.to_string(),
-                value,
-                valid: max,
-                message: in_body(path, &format!("should be at most {max} chars long")),
-                values: Vec::new(),
-            });
-            return;
-        }
+    if let Some(max) = vv.max_length
+        && len > max
+    {
+        out.push(Failure::Validation {
+            code: Code::TooLong,
+            name: path.to_string(),
+            value,
+            valid: max,
+            message: in_body(path, &format!("should be at most {max} chars long")),
+            values: Vec::new(),
+        });
+        return;
     }
-    if let Some(min) = vv.min_length {
-        if len < min {
-            out.push(Failure::validation(
-                Code::Other,
-                path,
-                value,
-                in_body(path, &format!("should be at least {min} chars long")),
-            ));
-            return;
-        }
+    if let Some(min) = vv.min_length
+        && len < min
+    {
+        out.push(Failure::validation(
+            Code::Other,
+            path,
+            value,
+            in_body(path, &format!("should be at least {min} chars long")),
+        ));
+        return;
     }
     if !vv.pattern.is_empty() {
         match regex::Regex::new(&vv.pattern) {
@@ -562,27 +564,27 @@ fn object_check(
     out: &mut Vec<Failure>,
 ) {
     let count = map.len() as i64;
-    if let Some(min) = s.vv.min_properties {
-        if count < min {
-            out.push(Failure::validation(
-                Code::Other,
-                path,
-                Value::from(min),
-                in_body(path, &format!("should have at least {min} properties")),
-            ));
-        }
+    if let Some(min) = s.vv.min_properties
+        && count < min
+    {
+        out.push(Failure::validation(
+            Code::Other,
+            path,
+            Value::from(min),
+            in_body(path, &format!("should have at least {min} properties")),
+        ));
     }
-    if let Some(max) = s.vv.max_properties {
-        if count > max {
-            out.push(Failure::Validation {
-                code: Code::TooManyProperties,
-                name: path.to_string(),
-                value: Value::from(count),
-                valid: max,
-                message: in_body(path, &format!("should have at most {max} properties")),
-                values: Vec::new(),
-            });
-        }
+    if let Some(max) = s.vv.max_properties
+        && count > max
+    {
+        out.push(Failure::Validation {
+            code: Code::TooManyProperties,
+            name: path.to_string(),
+            value: Value::from(count),
+            valid: max,
+            message: in_body(path, &format!("should have at most {max} properties")),
+            values: Vec::new(),
+        });
     }
     let mut keys: Vec<&String> = map.keys().collect();
     keys.sort();
