@@ -694,7 +694,6 @@ impl Decoder {
                 reason: d.opt_string(r, "reason"),
                 field_path: d.string(r, "fieldPath"),
                 optional_old_self: d.opt_bool(r, "optionalOldSelf"),
-                raw: Value::Object(r.map.clone()),
             });
         Props {
             id: self.string(&obj, "id"),

@@ -262,5 +262,4 @@ pub(crate) struct Rule {
     pub(crate) reason: Option<String>,
     pub(crate) field_path: String,
     pub(crate) optional_old_self: Option<bool>,
-    pub(crate) raw: Value,
 }

@@ -1464,6 +1464,9 @@ mod tests {
             set(set(set(crd(), "/spec/group", json!("x.k8s.io")),
                 "/metadata/name", json!("widgets.x.k8s.io")),
                 "/metadata/annotations", json!({"api-approved.kubernetes.io": "https://github.com/kubernetes/enhancements/pull/1111"})) => [];
+        null_values_count_as_absent:
+            set(set(crd(), "/metadata/creationTimestamp", Value::Null),
+                &format!("{SPEC_PROPS}/mode/default"), Value::Null) => [];
         printer_columns_and_scale_are_valid:
             set(set(crd(), "/spec/versions/0/additionalPrinterColumns", json!([
                 {"name": "Replicas", "type": "integer", "format": "int32", "jsonPath": ".spec.replicas", "priority": 1}
