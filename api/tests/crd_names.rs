@@ -4,7 +4,17 @@
 use sluice_api::crds;
 
 /// (group, version, kind, plural, short names, categories, status subresource)
-const UPSTREAM: &[(&str, &str, &str, &str, &[&str], &[&str], bool)] = &[
+type Names = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    &'static [&'static str],
+    bool,
+);
+
+const UPSTREAM: &[Names] = &[
     (
         "source.toolkit.fluxcd.io",
         "v1",
