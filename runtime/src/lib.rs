@@ -263,3 +263,81 @@ fn instance_name() -> String {
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "localhost".to_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{expect, json_response, mock_client, status_response};
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        runtime: Args,
+    }
+
+    fn args(extra: &[&str]) -> Args {
+        let mut argv = vec![
+            "test-controller",
+            "--metrics-addr=127.0.0.1:0",
+            "--health-addr=127.0.0.1:0",
+        ];
+        argv.extend_from_slice(extra);
+        Cli::try_parse_from(argv).unwrap().runtime
+    }
+
+    #[tokio::test]
+    async fn a_leader_serves_endpoints_and_releases_its_lease_on_finish() {
+        let (client, mut server) = mock_client();
+        let lease = "/apis/coordination.k8s.io/v1/namespaces/flux-system/leases/test-controller-leader-election";
+        let api = tokio::spawn(async move {
+            let (_, respond) = expect(&mut server, "GET", lease).await;
+            respond.send_response(status_response(404, "NotFound"));
+            let (created, respond) = expect(
+                &mut server,
+                "POST",
+                "/apis/coordination.k8s.io/v1/namespaces/flux-system/leases?",
+            )
+            .await;
+            let mut held = created.clone();
+            held["metadata"]["resourceVersion"] = "1".into();
+            respond.send_response(json_response(201, &held));
+            // finish(): the lease is released for the next replica.
+            let (_, respond) = expect(&mut server, "GET", lease).await;
+            respond.send_response(json_response(200, &held));
+            let (released, respond) = expect(&mut server, "PUT", &format!("{lease}?")).await;
+            assert!(
+                released["spec"]
+                    .get("holderIdentity")
+                    .is_none_or(serde_json::Value::is_null)
+            );
+            respond.send_response(json_response(200, &released));
+        });
+        let runtime = Runtime::start_with_client(
+            "test-controller",
+            args(&[
+                "--enable-leader-election",
+                "--runtime-namespace=flux-system",
+            ]),
+            client,
+        )
+        .await
+        .unwrap();
+        let health = runtime.endpoints().health;
+        assert!(tokio::net::TcpStream::connect(health).await.is_ok());
+        assert!(!runtime.shutdown().is_cancelled());
+        runtime.finish().await.unwrap();
+        api.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn without_leader_election_the_runtime_starts_at_once() {
+        let (client, _server) = mock_client();
+        let runtime = Runtime::start_with_client("test-controller", args(&[]), client)
+            .await
+            .unwrap();
+        runtime.readiness().set(true);
+        assert!(runtime.readiness().is_ready());
+        runtime.finish().await.unwrap();
+    }
+}
