@@ -20,6 +20,7 @@ pub mod listmap;
 pub mod merge_patch;
 pub mod pointer;
 mod schema;
+pub mod strategic;
 
 mod value;
 
