@@ -5,7 +5,7 @@
 //! (PATCH requests, server-side apply) and the native kustomize engine (patches).
 //!
 //! - [`merge_patch`]: JSON merge patch (RFC 7386), apply and compute.
-//! - [`json_patch`]: JSON patch (RFC 6902), atomic, with [`pointer`] helpers (RFC 6901).
+//! - [`json_patch`]: JSON patch (RFC 6902), atomic, with [`pointer`](mod@pointer) helpers (RFC 6901).
 //! - [`strategic`]: strategic merge patch as Kubernetes' apimachinery applies it, driven by
 //!   a [`PatchSchema`]; [`BuiltinSchema`] carries the merge metadata of the built-in kinds.
 //! - [`listmap`]: how server-side apply identifies list elements (list-map keys and sets).
