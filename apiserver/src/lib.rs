@@ -7,3 +7,4 @@
 //! This crate depends on no other Sluice crate.
 
 pub mod crd;
+pub mod store;

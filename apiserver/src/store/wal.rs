@@ -60,7 +60,12 @@ impl Record {
         let key = String::from_utf8(take(&mut cursor, key_len)?.to_vec()).ok()?;
         let value_len = u32::from_le_bytes(take(&mut cursor, 4)?.try_into().ok()?) as usize;
         let value = Bytes::copy_from_slice(take(&mut cursor, value_len)?);
-        cursor.is_empty().then_some(Record { op, revision, key, value })
+        cursor.is_empty().then_some(Record {
+            op,
+            revision,
+            key,
+            value,
+        })
     }
 }
 
@@ -92,7 +97,12 @@ impl Wal {
     /// tail, and returns the log positioned for appending with the records read.
     pub fn open(path: &Path) -> Result<(Wal, Vec<Record>), StoreError> {
         let io = |e| StoreError::Io(format!("open log {}: {e}", path.display()));
-        let file = OpenOptions::new().create(true).read(true).append(true).open(path).map_err(io)?;
+        let file = OpenOptions::new()
+            .create(true)
+            .read(true)
+            .append(true)
+            .open(path)
+            .map_err(io)?;
         let mut records = Vec::new();
         let mut valid_len: u64 = 0;
         let mut reader = BufReader::new(file.try_clone().map_err(io)?);
@@ -110,7 +120,9 @@ impl Wal {
             if reader.read_exact(&mut payload).is_err() || crc32fast::hash(&payload) != crc {
                 break;
             }
-            let Some(record) = Record::decode(&payload) else { break };
+            let Some(record) = Record::decode(&payload) else {
+                break;
+            };
             records.push(record);
             valid_len += 8 + u64::from(len);
         }
@@ -120,7 +132,15 @@ impl Wal {
             file.set_len(valid_len).map_err(io)?;
             file.sync_all().map_err(io)?;
         }
-        Ok((Wal { path: path.to_owned(), file, bytes: valid_len, buffer: Vec::new() }, records))
+        Ok((
+            Wal {
+                path: path.to_owned(),
+                file,
+                bytes: valid_len,
+                buffer: Vec::new(),
+            },
+            records,
+        ))
     }
 
     /// Appends `records` and makes them durable before returning.
@@ -140,15 +160,30 @@ impl Wal {
     pub fn len(&self) -> u64 {
         self.bytes
     }
+}
 
-    /// Empties the log (after a snapshot made its records redundant).
-    pub fn reset(&mut self) -> Result<(), StoreError> {
-        let io = |e| StoreError::Io(format!("reset log {}: {e}", self.path.display()));
-        self.file.set_len(0).map_err(io)?;
-        self.file.sync_all().map_err(io)?;
-        self.bytes = 0;
-        Ok(())
+/// The path of the log segment whose first record has revision `first`.
+pub(crate) fn segment_path(dir: &Path, first: Revision) -> PathBuf {
+    dir.join(format!("wal-{first:020}.log"))
+}
+
+/// Every log segment in `dir`, oldest first, with the first revision it holds.
+pub(crate) fn segments(dir: &Path) -> Result<Vec<(Revision, PathBuf)>, StoreError> {
+    let io = |e| StoreError::Io(format!("list {}: {e}", dir.display()));
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(io)? {
+        let entry = entry.map_err(io)?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let first = name
+            .strip_prefix("wal-")
+            .and_then(|n| n.strip_suffix(".log"))
+            .and_then(|n| n.parse().ok());
+        if let Some(first) = first {
+            found.push((first, entry.path()));
+        }
     }
+    found.sort();
+    Ok(found)
 }
 
 /// Writes a snapshot of every entry at `revision` atomically (temp file, fsync, rename,
@@ -163,12 +198,23 @@ pub(crate) fn write_snapshot<'a>(
     let file = File::create(&tmp).map_err(io)?;
     let mut writer = BufWriter::new(file);
     let mut buffer = Vec::new();
-    let marker = Record { op: Op::Delete, revision, key: String::new(), value: Bytes::new() };
+    let marker = Record {
+        op: Op::Delete,
+        revision,
+        key: String::new(),
+        value: Bytes::new(),
+    };
     marker.encode(&mut buffer);
     writer.write_all(&buffer).map_err(io)?;
     for (key, entry_revision, value) in entries {
         buffer.clear();
-        Record { op: Op::Put, revision: entry_revision, key: key.to_owned(), value: value.clone() }.encode(&mut buffer);
+        Record {
+            op: Op::Put,
+            revision: entry_revision,
+            key: key.to_owned(),
+            value: value.clone(),
+        }
+        .encode(&mut buffer);
         writer.write_all(&buffer).map_err(io)?;
     }
     let file = writer.into_inner().map_err(|e| io(e.into_error()))?;
@@ -188,7 +234,10 @@ pub(crate) fn read_snapshot(path: &Path) -> Result<(Revision, Vec<Record>), Stor
     }
     let (_, mut records) = read_all(path)?;
     if records.is_empty() {
-        return Err(StoreError::Io(format!("snapshot {} is empty or corrupt", path.display())));
+        return Err(StoreError::Io(format!(
+            "snapshot {} is empty or corrupt",
+            path.display()
+        )));
     }
     let marker = records.remove(0);
     Ok((marker.revision, records))
@@ -197,17 +246,28 @@ pub(crate) fn read_snapshot(path: &Path) -> Result<(Revision, Vec<Record>), Stor
 fn read_all(path: &Path) -> Result<(u64, Vec<Record>), StoreError> {
     let io = |e| StoreError::Io(format!("read {}: {e}", path.display()));
     let mut data = Vec::new();
-    File::open(path).and_then(|mut f| f.read_to_end(&mut data)).map_err(io)?;
+    File::open(path)
+        .and_then(|mut f| f.read_to_end(&mut data))
+        .map_err(io)?;
     let mut records = Vec::new();
     let mut cursor = &data[..];
     while cursor.len() >= 8 {
         let len = u32::from_le_bytes([cursor[0], cursor[1], cursor[2], cursor[3]]) as usize;
         let crc = u32::from_le_bytes([cursor[4], cursor[5], cursor[6], cursor[7]]);
-        let Some(payload) = cursor.get(8..8 + len) else { break };
+        let Some(payload) = cursor.get(8..8 + len) else {
+            break;
+        };
         if crc32fast::hash(payload) != crc {
-            return Err(StoreError::Io(format!("{} has a corrupt record", path.display())));
+            return Err(StoreError::Io(format!(
+                "{} has a corrupt record",
+                path.display()
+            )));
         }
-        records.push(Record::decode(payload).ok_or_else(|| StoreError::Io(format!("{} has a malformed record", path.display())))?);
+        records.push(
+            Record::decode(payload).ok_or_else(|| {
+                StoreError::Io(format!("{} has a malformed record", path.display()))
+            })?,
+        );
         cursor = &cursor[8 + len..];
     }
     if !cursor.is_empty() {

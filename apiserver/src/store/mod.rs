@@ -1,0 +1,871 @@
+//! The embedded store: every object as JSON bytes under a key, one global revision that
+//! every write increments (it becomes the objects' `resourceVersion`), a watch history for
+//! resuming watches, and consistent snapshots for paged lists.
+//!
+//! Durability: a write is appended to the write-ahead log and `fdatasync`ed before the
+//! caller sees it succeed, so an acknowledged write survives `kill -9`. The log is split
+//! into segments; after enough bytes a snapshot of all objects is written in the background
+//! and the segments it covers are deleted. On start the snapshot is loaded and the segments
+//! replayed, which also rebuilds the watch history since the snapshot.
+//!
+//! All objects are held in memory in a persistent ordered map (`imbl::OrdMap`): cloning it
+//! is O(1), which makes list snapshots for `continue` tokens and disk snapshots cheap.
+//!
+//! Writes are serialised: [`Store::write`] runs the caller's closure under the writer lock
+//! with the current entry and the revision the write will get, so read-modify-write with
+//! preconditions (resourceVersion conflicts, patches) is atomic.
+
+mod wal;
+
+use std::collections::{BTreeMap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use imbl::OrdMap;
+use tokio::sync::broadcast;
+
+use wal::{Op, Record, Wal};
+
+/// The store's logical clock: incremented by every write.
+pub type Revision = u64;
+
+/// A stored value and the revision of its last modification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// Revision of the write that produced this value.
+    pub revision: Revision,
+    /// The value (an object serialized as JSON).
+    pub value: Bytes,
+}
+
+/// What a watch event reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventType {
+    /// A key was created.
+    Added,
+    /// A key's value changed.
+    Modified,
+    /// A key was removed; the event carries the value's final state.
+    Deleted,
+}
+
+/// One change, as delivered to watchers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// What happened.
+    pub kind: EventType,
+    /// The key that changed.
+    pub key: Arc<str>,
+    /// The revision of the change.
+    pub revision: Revision,
+    /// The new value, or for a deletion the final state.
+    pub value: Bytes,
+}
+
+/// What a write closure decides.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Write {
+    /// Store this value under the key (create or replace).
+    Put(Bytes),
+    /// Remove the key; the bytes are the object's final state, reported to watchers.
+    Delete(Bytes),
+    /// Change nothing (no revision is consumed).
+    Unchanged,
+}
+
+/// Errors of the store itself. Callers' own errors pass through [`Store::write`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The disk failed; the write was not applied.
+    #[error("storage failure: {0}")]
+    Io(String),
+    /// The requested revision is older than the oldest one kept.
+    #[error("revision {requested} has been compacted; the oldest available is {oldest}")]
+    Compacted {
+        /// The revision asked for.
+        requested: Revision,
+        /// The oldest revision that can still be served.
+        oldest: Revision,
+    },
+    /// A watcher fell too far behind the writes and must relist.
+    #[error("watch fell behind the event stream")]
+    Lagged,
+}
+
+/// Tunables of a [`Store`].
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// How many recent events are kept for resuming watches.
+    pub history: usize,
+    /// Log bytes after which a snapshot is written and old segments dropped.
+    pub snapshot_after_bytes: u64,
+    /// How long a list snapshot is kept for `continue` tokens.
+    pub list_snapshot_ttl: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            history: 50_000,
+            snapshot_after_bytes: 64 * 1024 * 1024,
+            list_snapshot_ttl: Duration::from_secs(300),
+        }
+    }
+}
+
+/// A page of a list.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// The entries, in key order.
+    pub items: Vec<(Arc<str>, Entry)>,
+    /// The revision the whole list is consistent at.
+    pub revision: Revision,
+    /// When more entries follow: the last key of this page (resume after it).
+    pub continue_after: Option<Arc<str>>,
+}
+
+type Objects = OrdMap<Arc<str>, Entry>;
+
+#[derive(Debug)]
+struct State {
+    revision: Revision,
+    objects: Objects,
+    history: VecDeque<Arc<Event>>,
+    /// Events with a revision above this are in `history`; watching from below it fails.
+    oldest_watchable: Revision,
+    /// Snapshots of `objects` at the revision of a paged list, for its `continue` tokens.
+    list_snapshots: BTreeMap<Revision, (Objects, Instant)>,
+}
+
+#[derive(Debug)]
+struct Writer {
+    wal: Wal,
+}
+
+/// The embedded store. Cheap to share behind an `Arc`.
+#[derive(Debug)]
+pub struct Store {
+    dir: PathBuf,
+    options: StoreOptions,
+    state: RwLock<State>,
+    writer: Mutex<Writer>,
+    events: broadcast::Sender<Arc<Event>>,
+    /// Set while a background snapshot runs, so only one runs at a time.
+    snapshotting: Arc<AtomicBool>,
+}
+
+impl Store {
+    /// Opens the store in `dir` (created if missing), recovering every acknowledged write.
+    ///
+    /// # Errors
+    /// [`StoreError::Io`] when the directory cannot be used or a snapshot is corrupt.
+    pub fn open(dir: &Path, options: StoreOptions) -> Result<Arc<Store>, StoreError> {
+        let io = |e| StoreError::Io(format!("create {}: {e}", dir.display()));
+        std::fs::create_dir_all(dir).map_err(io)?;
+        let (snapshot_revision, snapshot) = wal::read_snapshot(&dir.join("snapshot"))?;
+        let mut objects: Objects = snapshot
+            .into_iter()
+            .map(|r| {
+                (
+                    Arc::<str>::from(r.key),
+                    Entry {
+                        revision: r.revision,
+                        value: r.value,
+                    },
+                )
+            })
+            .collect();
+        let mut revision = snapshot_revision;
+        let mut history = VecDeque::new();
+        let segments = wal::segments(dir)?;
+        let mut active = None;
+        for (index, (_, path)) in segments.iter().enumerate() {
+            let (log, records) = Wal::open(path)?;
+            for record in records
+                .into_iter()
+                .filter(|r| r.revision > snapshot_revision)
+            {
+                revision = revision.max(record.revision);
+                let key: Arc<str> = Arc::from(record.key.as_str());
+                let kind = match record.op {
+                    Op::Put if objects.contains_key(&key) => EventType::Modified,
+                    Op::Put => EventType::Added,
+                    Op::Delete => EventType::Deleted,
+                };
+                match record.op {
+                    Op::Put => {
+                        objects.insert(
+                            key.clone(),
+                            Entry {
+                                revision: record.revision,
+                                value: record.value.clone(),
+                            },
+                        );
+                    }
+                    Op::Delete => {
+                        objects.remove(&key);
+                    }
+                }
+                history.push_back(Arc::new(Event {
+                    kind,
+                    key,
+                    revision: record.revision,
+                    value: record.value,
+                }));
+            }
+            if index + 1 == segments.len() {
+                active = Some(log);
+            }
+        }
+        let wal = match active {
+            Some(log) => log,
+            None => Wal::open(&wal::segment_path(dir, revision + 1))?.0,
+        };
+        let mut oldest_watchable = snapshot_revision;
+        while history.len() > options.history {
+            if let Some(dropped) = history.pop_front() {
+                oldest_watchable = dropped.revision;
+            }
+        }
+        let (events, _) = broadcast::channel(options.history.clamp(1024, 1 << 20));
+        tracing::info!(dir = %dir.display(), revision, objects = objects.len(), "store opened");
+        Ok(Arc::new(Store {
+            dir: dir.to_owned(),
+            options,
+            state: RwLock::new(State {
+                revision,
+                objects,
+                history,
+                oldest_watchable,
+                list_snapshots: BTreeMap::new(),
+            }),
+            writer: Mutex::new(Writer { wal }),
+            events,
+            snapshotting: Arc::new(AtomicBool::new(false)),
+        }))
+    }
+
+    /// The current revision (the revision of the last write).
+    pub fn revision(&self) -> Revision {
+        self.read_state().revision
+    }
+
+    /// How many keys are stored.
+    pub fn len(&self) -> usize {
+        self.read_state().objects.len()
+    }
+
+    /// Whether nothing is stored.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The entry under `key`, if any.
+    pub fn get(&self, key: &str) -> Option<Entry> {
+        self.read_state().objects.get(key).cloned()
+    }
+
+    /// Lists the keys starting with `prefix`, in order, after `continue_after` when given,
+    /// at most `limit` of them (0 = all).
+    ///
+    /// A first page (no `continue_after`) reads the current state. Following pages pass
+    /// the `revision` of the first page and read the same snapshot, so a paged list is
+    /// consistent even while writes go on.
+    ///
+    /// # Errors
+    /// [`StoreError::Compacted`] when the snapshot of `at` has expired.
+    pub fn list(
+        &self,
+        prefix: &str,
+        continue_after: Option<&str>,
+        at: Option<Revision>,
+        limit: usize,
+    ) -> Result<Page, StoreError> {
+        let (objects, revision) = {
+            let state = self.read_state();
+            match at {
+                None => (state.objects.clone(), state.revision),
+                Some(at) if at == state.revision => (state.objects.clone(), at),
+                Some(at) => match state.list_snapshots.get(&at) {
+                    Some((objects, _)) => (objects.clone(), at),
+                    None => {
+                        return Err(StoreError::Compacted {
+                            requested: at,
+                            oldest: state.revision,
+                        });
+                    }
+                },
+            }
+        };
+        let start: Arc<str> = Arc::from(continue_after.unwrap_or(prefix));
+        let mut items: Vec<(Arc<str>, Entry)> = Vec::new();
+        let mut more = None;
+        for (key, entry) in objects.range(start.clone()..) {
+            if !key.starts_with(prefix) {
+                break;
+            }
+            if continue_after.is_some_and(|after| **key == *after) {
+                continue;
+            }
+            if limit > 0 && items.len() == limit {
+                more = items.last().map(|(k, _)| k.clone());
+                break;
+            }
+            items.push((key.clone(), entry.clone()));
+        }
+        if more.is_some() {
+            let mut state = self.write_state();
+            let ttl = self.options.list_snapshot_ttl;
+            state
+                .list_snapshots
+                .retain(|_, (_, taken)| taken.elapsed() < ttl);
+            state
+                .list_snapshots
+                .entry(revision)
+                .or_insert_with(|| (objects, Instant::now()));
+        }
+        Ok(Page {
+            items,
+            revision,
+            continue_after: more,
+        })
+    }
+
+    /// Atomically reads and writes `key`: `decide` gets the current entry (if any) and the
+    /// revision this write will have, and returns what to write or an error of its own.
+    /// The write is durable when this returns `Ok`.
+    ///
+    /// `decide` runs under the writer lock: it must be quick and must not call the store.
+    ///
+    /// # Errors
+    /// Whatever `decide` returns, or [`StoreError::Io`] (converted into `E`) when the write
+    /// could not be made durable, in which case nothing changed.
+    pub fn write<E, F>(&self, key: &str, decide: F) -> Result<Option<Arc<Event>>, E>
+    where
+        E: From<StoreError>,
+        F: FnOnce(Option<&Entry>, Revision) -> Result<Write, E>,
+    {
+        let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let (current, next_revision) = {
+            let state = self.read_state();
+            (state.objects.get(key).cloned(), state.revision + 1)
+        };
+        let exists = current.is_some();
+        let (op, kind, value) = match decide(current.as_ref(), next_revision)? {
+            Write::Unchanged => return Ok(None),
+            Write::Put(value) => (
+                Op::Put,
+                if exists {
+                    EventType::Modified
+                } else {
+                    EventType::Added
+                },
+                value,
+            ),
+            Write::Delete(value) => {
+                if !exists {
+                    return Ok(None);
+                }
+                (Op::Delete, EventType::Deleted, value)
+            }
+        };
+        let record = Record {
+            op,
+            revision: next_revision,
+            key: key.to_owned(),
+            value: value.clone(),
+        };
+        writer.wal.append(std::slice::from_ref(&record))?;
+        let event = Arc::new(Event {
+            kind,
+            key: Arc::from(key),
+            revision: next_revision,
+            value,
+        });
+        {
+            let mut state = self.write_state();
+            state.revision = next_revision;
+            match op {
+                Op::Put => {
+                    state.objects.insert(
+                        event.key.clone(),
+                        Entry {
+                            revision: next_revision,
+                            value: event.value.clone(),
+                        },
+                    );
+                }
+                Op::Delete => {
+                    state.objects.remove(key);
+                }
+            }
+            state.history.push_back(event.clone());
+            while state.history.len() > self.options.history {
+                if let Some(dropped) = state.history.pop_front() {
+                    state.oldest_watchable = dropped.revision;
+                }
+            }
+        }
+        // No receivers is fine: nobody is watching.
+        let _ = self.events.send(event.clone());
+        if writer.wal.len() >= self.options.snapshot_after_bytes
+            && !self.snapshotting.swap(true, Ordering::SeqCst)
+        {
+            self.start_snapshot(&mut writer)?;
+        }
+        Ok(Some(event))
+    }
+
+    /// Starts watching keys with `prefix` for changes after revision `after`: events
+    /// already in the history are replayed first, then live ones follow, in revision order.
+    ///
+    /// # Errors
+    /// [`StoreError::Compacted`] when events after `after` are no longer all available
+    /// (the client must list again), as Kubernetes answers `410 Gone`.
+    pub fn watch(&self, prefix: &str, after: Revision) -> Result<Watch, StoreError> {
+        let state = self.read_state();
+        // Subscribe while holding the state lock: no write can slip between the history
+        // copy and the subscription.
+        let receiver = self.events.subscribe();
+        if after < state.oldest_watchable {
+            return Err(StoreError::Compacted {
+                requested: after,
+                oldest: state.oldest_watchable,
+            });
+        }
+        let replay: VecDeque<Arc<Event>> = state
+            .history
+            .iter()
+            .filter(|e| e.revision > after && e.key.starts_with(prefix))
+            .cloned()
+            .collect();
+        Ok(Watch {
+            prefix: prefix.to_owned(),
+            replay,
+            receiver,
+            last: after,
+        })
+    }
+
+    /// Forgets watch history up to and including `revision` (as etcd compaction does), so
+    /// watches from older revisions get [`StoreError::Compacted`]. List snapshots older
+    /// than `revision` are dropped too.
+    pub fn compact(&self, revision: Revision) {
+        let mut state = self.write_state();
+        let revision = revision.min(state.revision);
+        while state
+            .history
+            .front()
+            .is_some_and(|e| e.revision <= revision)
+        {
+            state.history.pop_front();
+        }
+        state.oldest_watchable = state.oldest_watchable.max(revision);
+        state.list_snapshots.retain(|at, _| *at >= revision);
+    }
+
+    /// The oldest revision a watch can start from.
+    pub fn oldest_watchable(&self) -> Revision {
+        self.read_state().oldest_watchable
+    }
+
+    /// Rotates the log and writes a snapshot of the current objects in the background;
+    /// once written, the segments it covers are deleted. The caller has set
+    /// `snapshotting`; the background thread clears it.
+    fn start_snapshot(&self, writer: &mut Writer) -> Result<(), StoreError> {
+        let (objects, revision) = {
+            let state = self.read_state();
+            (state.objects.clone(), state.revision)
+        };
+        let rotated = Wal::open(&wal::segment_path(&self.dir, revision + 1));
+        let next = match rotated {
+            Ok((next, _)) => next,
+            Err(error) => {
+                self.snapshotting.store(false, Ordering::SeqCst);
+                return Err(error);
+            }
+        };
+        writer.wal = next;
+        let dir = self.dir.clone();
+        let running = Arc::clone(&self.snapshotting);
+        // A plain thread: the snapshot is disk-bound and may take a while.
+        std::thread::spawn(move || {
+            let result = wal::write_snapshot(
+                &dir.join("snapshot"),
+                revision,
+                objects.iter().map(|(k, e)| (&**k, e.revision, &e.value)),
+            )
+            .and_then(|()| delete_segments_up_to(&dir, revision));
+            if let Err(error) = result {
+                tracing::error!(%error, "snapshot failed; the log keeps every record");
+            }
+            running.store(false, Ordering::SeqCst);
+        });
+        Ok(())
+    }
+
+    /// Whether a background snapshot is being written (for tests and benchmarks).
+    pub fn snapshot_running(&self) -> bool {
+        self.snapshotting.load(Ordering::SeqCst)
+    }
+
+    fn read_state(&self) -> std::sync::RwLockReadGuard<'_, State> {
+        self.state.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write_state(&self) -> std::sync::RwLockWriteGuard<'_, State> {
+        self.state.write().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Deletes every log segment whose records all have revisions at or below `revision`
+/// (a segment ends where the next one starts).
+fn delete_segments_up_to(dir: &Path, revision: Revision) -> Result<(), StoreError> {
+    let segments = wal::segments(dir)?;
+    for window in segments.windows(2) {
+        let (_, path) = &window[0];
+        let (next_first, _) = window[1];
+        if next_first <= revision + 1 {
+            std::fs::remove_file(path)
+                .map_err(|e| StoreError::Io(format!("remove {}: {e}", path.display())))?;
+        }
+    }
+    Ok(())
+}
+
+/// A stream of changes under a prefix, see [`Store::watch`].
+#[derive(Debug)]
+pub struct Watch {
+    prefix: String,
+    replay: VecDeque<Arc<Event>>,
+    receiver: broadcast::Receiver<Arc<Event>>,
+    last: Revision,
+}
+
+impl Watch {
+    /// The next change, in revision order.
+    ///
+    /// # Errors
+    /// [`StoreError::Lagged`] when this watcher fell so far behind that events were lost;
+    /// the caller must end the watch (clients then relist).
+    pub async fn next(&mut self) -> Result<Arc<Event>, StoreError> {
+        loop {
+            let event = match self.replay.pop_front() {
+                Some(event) => event,
+                None => match self.receiver.recv().await {
+                    Ok(event) => event,
+                    Err(broadcast::error::RecvError::Lagged(_)) => return Err(StoreError::Lagged),
+                    Err(broadcast::error::RecvError::Closed) => std::future::pending().await,
+                },
+            };
+            // Live events may repeat what the replay already delivered.
+            if event.revision <= self.last || !event.key.starts_with(&self.prefix) {
+                continue;
+            }
+            self.last = event.revision;
+            return Ok(event);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn put(store: &Store, key: &str, value: &str) -> Revision {
+        store
+            .write::<StoreError, _>(key, |_, _| Ok(Write::Put(Bytes::from(value.to_owned()))))
+            .unwrap()
+            .unwrap()
+            .revision
+    }
+
+    fn delete(store: &Store, key: &str) -> Option<Revision> {
+        store
+            .write::<StoreError, _>(key, |current, _| {
+                Ok(current.map_or(Write::Unchanged, |e| Write::Delete(e.value.clone())))
+            })
+            .unwrap()
+            .map(|e| e.revision)
+    }
+
+    fn open(dir: &Path) -> Arc<Store> {
+        Store::open(dir, StoreOptions::default()).unwrap()
+    }
+
+    fn keys(page: &Page) -> Vec<&str> {
+        page.items.iter().map(|(k, _)| &**k).collect()
+    }
+
+    #[test]
+    fn every_write_gets_the_next_revision() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        assert_eq!(put(&store, "core/configmaps/a/x", "1"), 1);
+        assert_eq!(put(&store, "core/configmaps/a/y", "2"), 2);
+        assert_eq!(put(&store, "core/configmaps/a/x", "3"), 3);
+        assert_eq!(
+            store.get("core/configmaps/a/x"),
+            Some(Entry {
+                revision: 3,
+                value: Bytes::from("3")
+            })
+        );
+        assert_eq!(delete(&store, "core/configmaps/a/x"), Some(4));
+        assert_eq!(store.get("core/configmaps/a/x"), None);
+        assert_eq!(store.revision(), 4);
+    }
+
+    #[test]
+    fn an_unchanged_write_consumes_no_revision_and_errors_write_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        put(&store, "k", "v");
+        let unchanged = store
+            .write::<StoreError, _>("k", |_, _| Ok(Write::Unchanged))
+            .unwrap();
+        assert!(unchanged.is_none());
+        let refused = store.write::<StoreError, _>("k", |_, _| Err(StoreError::Lagged));
+        assert!(refused.is_err());
+        assert_eq!(store.revision(), 1);
+        assert_eq!(delete(&store, "missing"), None);
+    }
+
+    #[test]
+    fn the_write_closure_sees_the_current_entry_and_the_coming_revision() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        put(&store, "k", "v");
+        store
+            .write::<StoreError, _>("k", |current, next| {
+                assert_eq!(current.map(|e| e.revision), Some(1));
+                assert_eq!(next, 2);
+                Ok(Write::Put(Bytes::from(format!("rv={next}"))))
+            })
+            .unwrap();
+        assert_eq!(store.get("k").unwrap().value, Bytes::from("rv=2"));
+    }
+
+    #[test]
+    fn lists_are_ordered_prefix_scoped_and_paged_consistently() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        for name in ["a", "b", "c", "d", "e"] {
+            put(&store, &format!("core/configmaps/ns1/{name}"), name);
+        }
+        put(&store, "core/configmaps/ns2/z", "z");
+        put(&store, "core/secrets/ns1/s", "s");
+        let first = store.list("core/configmaps/ns1/", None, None, 2).unwrap();
+        assert_eq!(
+            keys(&first),
+            ["core/configmaps/ns1/a", "core/configmaps/ns1/b"]
+        );
+        // Writes between pages do not show up in later pages.
+        put(&store, "core/configmaps/ns1/bb", "new");
+        delete(&store, "core/configmaps/ns1/e");
+        let after = first.continue_after.clone().unwrap();
+        let second = store
+            .list(
+                "core/configmaps/ns1/",
+                Some(&after),
+                Some(first.revision),
+                2,
+            )
+            .unwrap();
+        assert_eq!(
+            keys(&second),
+            ["core/configmaps/ns1/c", "core/configmaps/ns1/d"]
+        );
+        let after = second.continue_after.clone().unwrap();
+        let third = store
+            .list(
+                "core/configmaps/ns1/",
+                Some(&after),
+                Some(first.revision),
+                2,
+            )
+            .unwrap();
+        assert_eq!(keys(&third), ["core/configmaps/ns1/e"]);
+        assert!(third.continue_after.is_none());
+        assert_eq!(second.revision, first.revision);
+        let all = store.list("core/configmaps/", None, None, 0).unwrap();
+        assert_eq!(all.items.len(), 6);
+    }
+
+    #[test]
+    fn a_continue_from_an_expired_snapshot_is_gone() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = StoreOptions {
+            list_snapshot_ttl: Duration::ZERO,
+            ..Default::default()
+        };
+        let store = Store::open(dir.path(), options).unwrap();
+        put(&store, "p/a", "1");
+        put(&store, "p/b", "2");
+        let first = store.list("p/", None, None, 1).unwrap();
+        put(&store, "p/c", "3");
+        put(&store, "p/d", "4"); // lists taken now expire the old snapshot
+        let _ = store.list("p/", None, None, 1).unwrap();
+        let result = store.list(
+            "p/",
+            first.continue_after.as_deref(),
+            Some(first.revision),
+            1,
+        );
+        assert!(
+            matches!(result, Err(StoreError::Compacted { .. })),
+            "{result:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_watch_replays_history_then_follows_live_changes_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        put(&store, "apps/deployments/ns/a", "1");
+        put(&store, "core/pods/ns/p", "x");
+        put(&store, "apps/deployments/ns/a", "2");
+        let mut watch = store.watch("apps/deployments/", 1).unwrap();
+        put(&store, "apps/deployments/ns/b", "3");
+        delete(&store, "apps/deployments/ns/a");
+        let mut seen = Vec::new();
+        for _ in 0..3 {
+            let event = watch.next().await.unwrap();
+            seen.push((event.kind, event.key.to_string(), event.revision));
+        }
+        assert_eq!(
+            seen,
+            [
+                (EventType::Modified, "apps/deployments/ns/a".into(), 3),
+                (EventType::Added, "apps/deployments/ns/b".into(), 4),
+                (EventType::Deleted, "apps/deployments/ns/a".into(), 5),
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn watching_from_a_compacted_revision_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        for i in 0..5 {
+            put(&store, "k", &i.to_string());
+        }
+        store.compact(3);
+        assert!(matches!(
+            store.watch("", 2),
+            Err(StoreError::Compacted {
+                requested: 2,
+                oldest: 3
+            })
+        ));
+        let mut watch = store.watch("", 3).unwrap();
+        assert_eq!(watch.next().await.unwrap().revision, 4);
+    }
+
+    #[tokio::test]
+    async fn a_watcher_that_falls_behind_is_told_to_relist() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = StoreOptions {
+            history: 8,
+            ..Default::default()
+        };
+        let store = Store::open(dir.path(), options).unwrap();
+        let mut watch = store.watch("", 0).unwrap();
+        // The channel holds at least 1024 events; overflow it.
+        for i in 0..1100 {
+            put(&store, "k", &i.to_string());
+        }
+        let mut result = Ok(());
+        for _ in 0..1100 {
+            if let Err(error) = watch.next().await {
+                result = Err(error);
+                break;
+            }
+        }
+        assert_eq!(result, Err(StoreError::Lagged));
+    }
+
+    #[tokio::test]
+    async fn everything_acknowledged_survives_a_restart_and_watches_resume() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = open(dir.path());
+            put(&store, "a", "1");
+            put(&store, "b", "2");
+            delete(&store, "a");
+            put(&store, "c", "3");
+        }
+        let store = open(dir.path());
+        assert_eq!(store.revision(), 4);
+        assert_eq!(store.get("a"), None);
+        assert_eq!(
+            store.get("c"),
+            Some(Entry {
+                revision: 4,
+                value: Bytes::from("3")
+            })
+        );
+        assert_eq!(
+            put(&store, "d", "4"),
+            5,
+            "revisions keep increasing after a restart"
+        );
+        let mut watch = store.watch("", 2).unwrap();
+        assert_eq!(watch.next().await.unwrap().kind, EventType::Deleted);
+        assert_eq!(watch.next().await.unwrap().revision, 4);
+        assert_eq!(watch.next().await.unwrap().revision, 5);
+    }
+
+    #[test]
+    fn a_torn_tail_is_cut_and_earlier_writes_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = open(dir.path());
+            put(&store, "a", "1");
+            put(&store, "b", "2");
+        }
+        let (_, segment) = wal::segments(dir.path()).unwrap().pop().unwrap();
+        let mut bytes = std::fs::read(&segment).unwrap();
+        let full = bytes.len();
+        bytes.extend_from_slice(&[42, 0, 0, 0, 1, 2, 3]); // a record header without its payload
+        std::fs::write(&segment, &bytes).unwrap();
+        let store = open(dir.path());
+        assert_eq!(store.revision(), 2);
+        assert_eq!(std::fs::metadata(&segment).unwrap().len() as usize, full);
+        assert_eq!(put(&store, "c", "3"), 3);
+        drop(store);
+        assert_eq!(open(dir.path()).get("c").unwrap().revision, 3);
+    }
+
+    #[test]
+    fn snapshots_bound_the_log_and_recovery_uses_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = StoreOptions {
+            snapshot_after_bytes: 2048,
+            ..Default::default()
+        };
+        {
+            let store = Store::open(dir.path(), options.clone()).unwrap();
+            for i in 0..200 {
+                put(&store, &format!("k{:03}", i % 50), &"x".repeat(40));
+                while store.snapshot_running() {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            }
+            delete(&store, "k007");
+        }
+        assert!(dir.path().join("snapshot").exists());
+        assert!(
+            wal::segments(dir.path()).unwrap().len() <= 2,
+            "covered segments are deleted"
+        );
+        let store = Store::open(dir.path(), options).unwrap();
+        assert_eq!(store.revision(), 201);
+        assert_eq!(store.len(), 49);
+        assert!(store.get("k007").is_none());
+        assert_eq!(store.get("k049").unwrap().revision, 200);
+    }
+}
