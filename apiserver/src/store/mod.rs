@@ -63,6 +63,9 @@ pub struct Event {
     pub revision: Revision,
     /// The new value, or for a deletion the final state.
     pub value: Bytes,
+    /// The value before the change (absent for `Added`), so watchers with selectors can
+    /// tell when an object enters or leaves their view.
+    pub prev: Option<Bytes>,
 }
 
 /// What a write closure decides.
@@ -190,8 +193,9 @@ impl Store {
             {
                 revision = revision.max(record.revision);
                 let key: Arc<str> = Arc::from(record.key.as_str());
+                let prev = objects.get(&key).map(|e| e.value.clone());
                 let kind = match record.op {
-                    Op::Put if objects.contains_key(&key) => EventType::Modified,
+                    Op::Put if prev.is_some() => EventType::Modified,
                     Op::Put => EventType::Added,
                     Op::Delete => EventType::Deleted,
                 };
@@ -214,6 +218,7 @@ impl Store {
                     key,
                     revision: record.revision,
                     value: record.value,
+                    prev,
                 }));
             }
             if index + 1 == segments.len() {
@@ -384,6 +389,7 @@ impl Store {
             key: Arc::from(key),
             revision: next_revision,
             value,
+            prev: current.map(|e| e.value),
         });
         {
             let mut state = self.write_state();
@@ -447,6 +453,7 @@ impl Store {
             replay,
             receiver,
             last: after,
+            progress: after,
         })
     }
 
@@ -543,6 +550,9 @@ pub struct Watch {
     replay: VecDeque<Arc<Event>>,
     receiver: broadcast::Receiver<Arc<Event>>,
     last: Revision,
+    /// Every change up to this revision has been seen by this watch (delivered or
+    /// filtered out): a safe bookmark.
+    progress: Revision,
 }
 
 impl Watch {
@@ -561,6 +571,7 @@ impl Watch {
                     Err(broadcast::error::RecvError::Closed) => std::future::pending().await,
                 },
             };
+            self.progress = self.progress.max(event.revision);
             // Live events may repeat what the replay already delivered.
             if event.revision <= self.last || !event.key.starts_with(&self.prefix) {
                 continue;
@@ -568,6 +579,12 @@ impl Watch {
             self.last = event.revision;
             return Ok(event);
         }
+    }
+
+    /// A revision up to which this watch has seen every change: the resourceVersion a
+    /// bookmark may carry. Only meaningful when [`Watch::next`] is not being awaited.
+    pub fn progress(&self) -> Revision {
+        self.progress
     }
 }
 
