@@ -1,7 +1,9 @@
 //! Bad input gets a `Status` error with the right code and nothing is written: malformed
 //! JSON or YAML (400), values of the wrong type (400), unknown fields under
 //! `fieldValidation=Strict` (400), invalid names and labels (422), oversized bodies (413),
-//! unsupported patch types (415).
+//! and a missing token (401).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests may unwrap.
 
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, ListParams};

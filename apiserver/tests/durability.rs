@@ -2,6 +2,8 @@
 //! acknowledged write is there, revisions keep increasing, and a watch resumes from a
 //! revision seen before the crash.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests may unwrap.
+
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -15,7 +17,7 @@ use kube::api::{Api, ListParams, ObjectMeta, PostParams, WatchEvent, WatchParams
 async fn spawn_server(data_dir: &Path) -> (Child, kube::Client) {
     let kubeconfig = data_dir.join("kubeconfig");
     let _ = std::fs::remove_file(&kubeconfig);
-    let child = Command::new(env!("CARGO_BIN_EXE_sluice-apiserver"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sluice-apiserver"))
         .arg("--data-dir")
         .arg(data_dir)
         .args(["--listen", "127.0.0.1:0", "--kubeconfig-out"])
@@ -39,6 +41,8 @@ async fn spawn_server(data_dir: &Path) -> (Child, kube::Client) {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("the server did not come up");
 }
 

@@ -1,6 +1,8 @@
 //! Lists and watches as kube-rs' reflector machinery uses them: consistent paging, bookmarks,
 //! `sendInitialEvents` streaming lists, and recovery from compaction through `410 Gone`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests may unwrap.
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 
