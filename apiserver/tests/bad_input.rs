@@ -44,7 +44,16 @@ async fn bad_bodies_get_status_errors_and_write_nothing() {
     let client = server.client().await.unwrap();
     let revision_before = server.backend().store.revision();
 
-    let cases: Vec<(&str, String, &str, Vec<u8>, u16, &str)> = vec![
+    // (what, URI, content type, body, expected code, expected reason)
+    type Case = (
+        &'static str,
+        String,
+        &'static str,
+        Vec<u8>,
+        u16,
+        &'static str,
+    );
+    let cases: Vec<Case> = vec![
         ("malformed JSON", CONFIGMAPS.into(), "application/json", b"{\"apiVersion\": \"v1\", \"kind\":".to_vec(), 400, "BadRequest"),
         ("malformed YAML", CONFIGMAPS.into(), "application/yaml", b"apiVersion: v1\nkind: [ConfigMap\n".to_vec(), 400, "BadRequest"),
         (
