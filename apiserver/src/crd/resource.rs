@@ -103,6 +103,11 @@ impl ResourceSchema {
         Ok(unknown)
     }
 
+    /// Prunes fields the schema does not specify (converting an object to this version).
+    pub fn prune(&self, object: &mut Value) {
+        coerce::prune_root(object, &self.structural);
+    }
+
     /// Prepares a stored object for reading with this schema: pruned and defaulted (so that
     /// objects stored before a schema change read with the new defaults).
     pub fn read(&self, object: &mut Value) {
