@@ -75,8 +75,8 @@ async fn create_strict(
         "/apis/source.toolkit.fluxcd.io/v1/namespaces/default/gitrepositories?fieldValidation=Strict",
     )
     .header("content-type", "application/json")
-    .body(serde_json::to_vec(object).unwrap())
-    .unwrap();
+    .body(serde_json::to_vec(object).expect("serializable"))
+    .expect("a valid request");
     client.request(request).await
 }
 

@@ -240,7 +240,7 @@ fn is_isbn10(value: &str) -> bool {
         };
         sum += (i as u32 + 1) * digit;
     }
-    sum % 11 == 0
+    sum.is_multiple_of(11)
 }
 
 fn is_isbn13(value: &str) -> bool {
@@ -253,7 +253,7 @@ fn is_isbn13(value: &str) -> bool {
         .enumerate()
         .map(|(i, b)| (b - b'0') as u32 * if i % 2 == 0 { 1 } else { 3 })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// A Luhn-valid number of 13 to 19 digits (other characters are ignored, as govalidator
@@ -276,7 +276,7 @@ fn is_credit_card(value: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 fn is_base64(value: &str) -> bool {
