@@ -24,7 +24,11 @@
 //!
 //! There is no type checker and no cost estimation: a rule referring to an undeclared
 //! field fails when evaluated rather than when the CRD is created, and the per-rule and
-//! per-call cost budgets are not enforced.
+//! per-call cost budgets are not enforced. The runtime lacks `cel.bind`, `sortBy`, the
+//! two-variable comprehensions, `type()` and `dyn()`, and fails optional field selection
+//! (`self.?field`) on an absent field: objects reaching such a rule are refused with a
+//! message naming what is missing. Failures ratcheted on update are dropped rather than
+//! returned as warnings.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -444,6 +448,11 @@ fn evaluation_error(error: &ExecutionError, program: &IdedExpr, rule: &Compiled)
             "'no such overload': call arguments did not match a supported operator, function or macro signature for rule: {}",
             rule.error_string()
         ),
+        // The runtime fails `x.?field` on an absent field where CEL yields `optional.none()`.
+        ExecutionError::NoSuchKey(key) if rule.rule.rule.contains(".?") => format!(
+            "rule uses optional field selection ('.?{key}') on an absent field, which this server's CEL runtime does not support, so the rule cannot be evaluated: {}",
+            rule.error_string()
+        ),
         ExecutionError::NoSuchKey(key) => {
             format!(
                 "no such key: {key} evaluating rule: {}",
@@ -818,6 +827,61 @@ mod tests {
             errs[0].starts_with(r#"spec: Invalid value: "object": "#),
             "{errs:?}"
         );
+    }
+
+    #[test]
+    fn common_kubernetes_cel_features_evaluate_and_missing_ones_are_named() {
+        let s = schema(json!({
+            "type": "object",
+            "properties": {
+                "l": {"type": "array", "items": {"type": "object", "properties": {"name": {"type": "string"}}}},
+                "s": {"type": "string"},
+                "n": {"type": "integer"},
+                "q": {"type": "string"},
+                "d": {"type": "string", "format": "duration"},
+            },
+        }));
+        let obj =
+            json!({"l": [{"name": "a"}, {"name": "b"}], "s": "abc", "n": 3, "q": "2Mi", "d": "5s"});
+        let value = to_cel(&obj, Some(&s), false);
+        let eval = |e: &str| {
+            BASE.with(|base| {
+                let mut ctx = base.new_inner_scope();
+                ctx.add_variable_from_value("self", value.clone());
+                parse(e).map(|p| ctx.resolve(&p))
+            })
+        };
+        for e in [
+            "self.l.all(x, x.name != '') && self.l.exists(x, x.name == 'a')",
+            "self.l.exists_one(x, x.name == 'a') && size(self.l) <= 5 && self.l.size() == 2",
+            "self.s.matches('^a') && self.s.startsWith('a') && self.s.contains('b')",
+            "int(self.n) == 3 && string(self.n) == '3' && self.n % 2 == 1",
+            "self.l.map(x, x.name).size() == 2 && self.l.filter(x, x.name == 'a').size() == 1",
+            "'a' in self.l.map(x, x.name) && has(self.l) && !has(self.zz)",
+            "self.s.lowerAscii() == 'abc' && self.s.split('b').size() == 2",
+            "quantity(self.q).isGreaterThan(quantity('1Mi'))",
+            "isURL('https://x.com') && url('https://x.com/p').getHost() == 'x.com'",
+            "self.d > duration('1s') && timestamp('2024-01-01T00:00:00Z') < timestamp('2025-01-01T00:00:00Z')",
+            "(self.n > 2 ? true : false) && self.s + 'x' == 'abcx'",
+            "[1, 2, 3].sum() == 6 && sets.contains([1, 2], [1]) && math.greatest(1, 2) == 2",
+            "self.?s.orValue('') == 'abc'",
+        ] {
+            assert!(
+                matches!(eval(e), Ok(Ok(cel::Value::Bool(true)))),
+                "{e}: {:?}",
+                eval(e)
+            );
+        }
+        for (e, missing) in [
+            ("cel.bind(x, 1, x == 1)", "bind"),
+            ("self.l.sortBy(x, x.name).size() == 2", "sortBy"),
+            ("type(self.s) == string", "type"),
+        ] {
+            match eval(e) {
+                Ok(Err(ExecutionError::UndeclaredReference(name))) => assert_eq!(*name, missing),
+                other => panic!("{e}: {other:?}"),
+            }
+        }
     }
 
     #[test]
