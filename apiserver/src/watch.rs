@@ -275,7 +275,7 @@ impl WatchTask {
     fn needs_reencode(&self) -> bool {
         match &self.rt.codec {
             crate::resources::Codec::Builtin(decoder) => decoder.from_storage.is_some(),
-            crate::resources::Codec::Custom(_) => !self.rt.storage_version,
+            crate::resources::Codec::Custom(_) => true,
         }
     }
 }
