@@ -31,6 +31,7 @@ pub mod openapi;
 pub mod patch;
 pub mod protobuf;
 pub mod resources;
+pub mod reviews;
 pub mod route;
 pub mod scale;
 pub mod selectors;
@@ -38,6 +39,7 @@ pub mod store;
 pub mod table;
 pub mod testing;
 pub mod tls;
+pub mod tokens;
 pub mod watch;
 
 use std::net::SocketAddr;
