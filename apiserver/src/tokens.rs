@@ -235,3 +235,187 @@ fn jwt(claims: &Value) -> String {
         encode(&signature)
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::backend::WriteOptions;
+    use crate::resources::Registry;
+    use crate::store::{Store, StoreOptions};
+
+    /// A backend with namespace `default`, service account `robot` and a pod running as
+    /// `other`.
+    fn backend(dir: &tempfile::TempDir) -> Backend {
+        let store = Store::open(dir.path(), StoreOptions::default()).unwrap();
+        let backend = Backend::new(store, Arc::new(Registry::with_builtins()));
+        let create = |plural: &str, namespace: Option<&str>, object: Value| {
+            let rt = backend.registry.require("", "v1", plural).unwrap();
+            backend
+                .create(&rt, namespace, object, &WriteOptions::default())
+                .unwrap();
+        };
+        create(
+            "namespaces",
+            None,
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "default"}}),
+        );
+        create(
+            "serviceaccounts",
+            Some("default"),
+            json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "robot"}}),
+        );
+        create(
+            "pods",
+            Some("default"),
+            json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+                   "spec": {"serviceAccountName": "other", "containers": [{"name": "c", "image": "x"}]}}),
+        );
+        backend
+    }
+
+    fn request(spec: Value) -> Value {
+        json!({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": spec})
+    }
+
+    fn claims(answer: &Value) -> Value {
+        let token = answer["status"]["token"].as_str().unwrap();
+        let part = token.split('.').nth(1).unwrap();
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(part)
+            .unwrap();
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    #[test]
+    fn a_request_is_defaulted_and_answered_with_a_token_for_the_account() {
+        let dir = tempfile::tempdir().unwrap();
+        let backend = backend(&dir);
+        let answer = create(&backend, "default", "robot", request(json!({}))).unwrap();
+        assert_eq!(answer["spec"]["expirationSeconds"], 3600);
+        assert_eq!(answer["spec"]["audiences"], json!([DEFAULT_AUDIENCE]));
+        assert_eq!(answer["metadata"]["name"], "robot");
+        assert_eq!(answer["metadata"]["namespace"], "default");
+        assert!(
+            answer["metadata"]["uid"]
+                .as_str()
+                .is_some_and(|u| !u.is_empty())
+        );
+        let claims = claims(&answer);
+        assert_eq!(claims["sub"], "system:serviceaccount:default:robot");
+        assert_eq!(
+            claims["kubernetes.io"]["serviceaccount"]["uid"],
+            answer["metadata"]["uid"]
+        );
+        let expires: jiff::Timestamp = answer["status"]["expirationTimestamp"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(expires.as_second(), claims["exp"].as_i64().unwrap());
+        // Two requests get two tokens.
+        let again = create(&backend, "default", "robot", request(json!({}))).unwrap();
+        assert_ne!(again["status"]["token"], answer["status"]["token"]);
+    }
+
+    #[test]
+    fn expirations_outside_ten_minutes_to_two_to_the_32_seconds_are_invalid() {
+        let dir = tempfile::tempdir().unwrap();
+        let backend = backend(&dir);
+        let short = create(
+            &backend,
+            "default",
+            "robot",
+            request(json!({"expirationSeconds": 599})),
+        )
+        .unwrap_err();
+        assert_eq!(short.code, 422);
+        assert_eq!(
+            short.message,
+            "TokenRequest.authentication.k8s.io \"\" is invalid: spec.expirationSeconds: Invalid value: 599: may not specify a duration less than 10 minutes"
+        );
+        let long = create(
+            &backend,
+            "default",
+            "robot",
+            request(json!({"expirationSeconds": (1i64 << 32) + 1})),
+        )
+        .unwrap_err();
+        assert!(
+            long.message.contains("larger than 2^32 seconds"),
+            "{}",
+            long.message
+        );
+        let ok = create(
+            &backend,
+            "default",
+            "robot",
+            request(json!({"expirationSeconds": 600})),
+        );
+        assert!(ok.is_ok());
+    }
+
+    #[test]
+    fn names_namespaces_and_uids_must_match_the_account() {
+        let dir = tempfile::tempdir().unwrap();
+        let backend = backend(&dir);
+        let mut renamed = request(json!({}));
+        renamed["metadata"] = json!({"name": "other"});
+        let error = create(&backend, "default", "robot", renamed).unwrap_err();
+        assert_eq!(
+            error.message,
+            "TokenRequest.authentication.k8s.io \"robot\" is invalid: metadata.name: Invalid value: \"other\": must match the service account name if specified"
+        );
+        let mut moved = request(json!({}));
+        moved["metadata"] = json!({"namespace": "kube-system"});
+        assert_eq!(
+            create(&backend, "default", "robot", moved)
+                .unwrap_err()
+                .code,
+            422
+        );
+        let mut stale = request(json!({}));
+        stale["metadata"] = json!({"uid": "not-the-uid"});
+        assert_eq!(
+            create(&backend, "default", "robot", stale)
+                .unwrap_err()
+                .code,
+            409
+        );
+        let missing = create(&backend, "default", "nobody", request(json!({}))).unwrap_err();
+        assert_eq!(missing.message, "serviceaccounts \"nobody\" not found");
+    }
+
+    #[test]
+    fn bound_objects_must_exist_belong_to_the_account_and_be_of_a_bindable_kind() {
+        let dir = tempfile::tempdir().unwrap();
+        let backend = backend(&dir);
+        let bound = |kind: &str, name: &str| {
+            request(json!({"boundObjectRef": {"apiVersion": "v1", "kind": kind, "name": name}}))
+        };
+        let error = create(&backend, "default", "robot", bound("Pod", "p")).unwrap_err();
+        assert_eq!(
+            error.message,
+            "cannot bind token for serviceaccount \"robot\" to pod running with different serviceaccount name."
+        );
+        let error = create(&backend, "default", "robot", bound("Pod", "gone")).unwrap_err();
+        assert_eq!(error.code, 404);
+        let error = create(&backend, "default", "robot", bound("ConfigMap", "c")).unwrap_err();
+        assert_eq!(
+            error.message,
+            "cannot bind token to object of type /v1, Kind=ConfigMap"
+        );
+        let accounts = backend
+            .registry
+            .require("", "v1", "serviceaccounts")
+            .unwrap();
+        let other =
+            json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "other"}});
+        backend
+            .create(&accounts, Some("default"), other, &WriteOptions::default())
+            .unwrap();
+        let answer = create(&backend, "default", "other", bound("Pod", "p")).unwrap();
+        assert_eq!(claims(&answer)["kubernetes.io"]["pod"]["name"], "p");
+    }
+}
