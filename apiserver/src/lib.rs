@@ -10,7 +10,10 @@
 //! - [`crd`] validates CustomResourceDefinitions as kube-apiserver does.
 //!
 //! Inside: [`store`] (write-ahead log, revisions, watch history), [`backend`] (object
-//! semantics), the HTTP layer, discovery, tables, patches and server-side apply.
+//! semantics), the HTTP layer, discovery, tables, patches and server-side apply. Request
+//! bodies may be JSON, YAML or Kubernetes protobuf ([`protobuf`], which kubectl's typed
+//! clients send); answers are JSON. [`reviews`] and [`tokens`] answer `kubectl auth can-i`,
+//! `auth whoami` and `create token`.
 //!
 //! This crate depends on no other Sluice crate except `patch`.
 
