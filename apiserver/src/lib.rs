@@ -10,7 +10,10 @@
 //! - [`crd`] validates CustomResourceDefinitions as kube-apiserver does.
 //!
 //! Inside: [`store`] (write-ahead log, revisions, watch history), [`backend`] (object
-//! semantics), the HTTP layer, discovery, tables, patches and server-side apply.
+//! semantics), the HTTP layer, discovery, tables, patches and server-side apply. Request
+//! bodies may be JSON, YAML or Kubernetes protobuf ([`protobuf`], which kubectl's typed
+//! clients send); answers are JSON. [`reviews`] and [`tokens`] answer `kubectl auth can-i`,
+//! `auth whoami` and `create token`.
 //!
 //! This crate depends on no other Sluice crate except `patch`.
 
@@ -29,7 +32,9 @@ pub mod namespaces;
 pub mod object;
 pub mod openapi;
 pub mod patch;
+pub mod protobuf;
 pub mod resources;
+pub mod reviews;
 pub mod route;
 pub mod scale;
 pub mod selectors;
@@ -37,6 +42,7 @@ pub mod store;
 pub mod table;
 pub mod testing;
 pub mod tls;
+pub mod tokens;
 pub mod watch;
 
 use std::net::SocketAddr;
