@@ -145,7 +145,11 @@ async fn resource_request(
             if as_table {
                 return Ok(json_response(
                     StatusCode::OK,
-                    &table::from_list(rt, &page, query.flag("includeObject"))?,
+                    &table::from_list(
+                        rt,
+                        &page,
+                        table::Include::parse(query.get("includeObject"))?,
+                    )?,
                 ));
             }
             Ok(list_response(rt, &page))
@@ -162,7 +166,12 @@ async fn resource_request(
             if as_table {
                 return Ok(json_response(
                     StatusCode::OK,
-                    &table::from_object(rt, &object)?,
+                    &table::from_object(
+                        rt,
+                        &object,
+                        table::Include::parse(query.get("includeObject"))?,
+                        true,
+                    ),
                 ));
             }
             Ok(json_response(StatusCode::OK, &object))

@@ -29,6 +29,7 @@ pub mod namespaces;
 pub mod object;
 pub mod openapi;
 pub mod patch;
+pub mod printers;
 pub mod resources;
 pub mod route;
 pub mod scale;
