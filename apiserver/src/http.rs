@@ -70,17 +70,10 @@ async fn route_request(
     match route {
         Route::Health => Ok(text_response(StatusCode::OK, "ok")),
         Route::Version => Ok(json_response(StatusCode::OK, &discovery::version())),
-        Route::CoreVersions if accept.contains("as=APIGroupDiscoveryList") => {
-            Ok(discovery::core_aggregated(backend))
-        }
-        Route::CoreVersions => Ok(json_response(StatusCode::OK, &discovery::core_versions())),
-        Route::Groups => Ok(discovery::groups(backend, &accept)),
-        Route::Group(group) => {
-            discovery::group(backend, &group).map(|v| json_response(StatusCode::OK, &v))
-        }
-        Route::GroupVersion(group, version) => {
-            discovery::resources(backend, &group, &version, &accept)
-        }
+        Route::CoreVersions => Ok(discovery::core(backend, &accept, if_none_match(&request))),
+        Route::Groups => Ok(discovery::groups(backend, &accept, if_none_match(&request))),
+        Route::Group(group) => discovery::group(backend, &group),
+        Route::GroupVersion(group, version) => discovery::resources(backend, &group, &version),
         Route::OpenApiV2 => Ok(openapi::v2(backend, &accept)),
         Route::OpenApiV3Index => Ok(json_response(StatusCode::OK, &openapi::v3_index(backend))),
         Route::OpenApiV3(group, version) => {
@@ -100,6 +93,14 @@ async fn route_request(
             resource_request(server, request, &rt, &path, &query, &accept, watching).await
         }
     }
+}
+
+/// The `If-None-Match` header of a request, if any.
+fn if_none_match(request: &Request<Incoming>) -> Option<&str> {
+    request
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
 }
 
 fn authorized(request: &Request<Incoming>, token: &str) -> bool {
