@@ -74,11 +74,15 @@ async fn route_request(
         Route::Groups => Ok(discovery::groups(backend, &accept, if_none_match(&request))),
         Route::Group(group) => discovery::group(backend, &group),
         Route::GroupVersion(group, version) => discovery::resources(backend, &group, &version),
-        Route::OpenApiV2 => Ok(openapi::v2(backend, &accept)),
-        Route::OpenApiV3Index => Ok(json_response(StatusCode::OK, &openapi::v3_index(backend))),
-        Route::OpenApiV3(group, version) => {
-            openapi::v3(backend, &group, &version).map(|v| json_response(StatusCode::OK, &v))
-        }
+        Route::OpenApiV2 => Ok(openapi::v2(&accept, if_none_match(&request))),
+        Route::OpenApiV3Index => Ok(openapi::v3_index(backend, if_none_match(&request))),
+        Route::OpenApiV3(group, version) => openapi::v3(
+            backend,
+            &group,
+            &version,
+            query.get("hash"),
+            if_none_match(&request),
+        ),
         Route::Unknown => Err(ApiError::no_route(request.uri().path())),
         Route::Resource(path) => {
             let rt = backend

@@ -28,6 +28,7 @@ pub mod managed;
 pub mod namespaces;
 pub mod object;
 pub mod openapi;
+pub mod openapi_v2;
 pub mod patch;
 pub mod printers;
 pub mod resources;
