@@ -369,11 +369,15 @@ fn builtin_kinds() -> &'static [BuiltinKind] {
     })
 }
 
+/// Group, version and kind of a built-in kind.
+type KindKey = (&'static str, &'static str, &'static str);
+
+/// Schemas by name, shared.
+type Definitions = Arc<Map<String, Value>>;
+
 /// The schemas of a built-in kind (with everything they refer to), annotated; cached.
 fn builtin_schemas(kind: &BuiltinKind) -> Arc<Map<String, Value>> {
-    static CACHE: OnceLock<
-        Mutex<HashMap<(&'static str, &'static str, &'static str), Arc<Map<String, Value>>>>,
-    > = OnceLock::new();
+    static CACHE: OnceLock<Mutex<HashMap<KindKey, Definitions>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Mutex::default);
     let key = (kind.group, kind.version, kind.kind);
     if let Some(found) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
@@ -397,16 +401,9 @@ fn builtin_schemas(kind: &BuiltinKind) -> Arc<Map<String, Value>> {
         // metadata, CRDs a spec).
         let keep_metadata = kind.group.is_empty() && kind.kind == "Event";
         let keep_spec = kind.kind == "CustomResourceDefinition";
-        if let Some(required) = schema.get_mut("required").and_then(Value::as_array_mut) {
-            required.retain(|field| {
-                (field != "metadata" || keep_metadata) && (field != "spec" || keep_spec)
-            });
-            if required.is_empty() {
-                if let Some(object) = schema.as_object_mut() {
-                    object.remove("required");
-                }
-            }
-        }
+        drop_required(schema, |field| {
+            (field == "metadata" && !keep_metadata) || (field == "spec" && !keep_spec)
+        });
         schema["x-kubernetes-group-version-kind"] = gvk_list(kind.group, kind.version, kind.kind);
     }
     // Reference and selector types whose `name` k8s-openapi makes required (it defaults to
@@ -424,14 +421,7 @@ fn builtin_schemas(kind: &BuiltinKind) -> Arc<Map<String, Value>> {
         let Some(schema) = definitions.get_mut(&format!("io.k8s.api.core.v1.{selector}")) else {
             continue;
         };
-        if let Some(required) = schema.get_mut("required").and_then(Value::as_array_mut) {
-            required.retain(|field| field != "name");
-            if required.is_empty() {
-                if let Some(object) = schema.as_object_mut() {
-                    object.remove("required");
-                }
-            }
-        }
+        drop_required(schema, |field| field == "name");
     }
     let list_name = format!("{name}List");
     definitions.insert(
@@ -444,6 +434,19 @@ fn builtin_schemas(kind: &BuiltinKind) -> Arc<Map<String, Value>> {
         .unwrap_or_else(|e| e.into_inner())
         .insert(key, Arc::clone(&definitions));
     definitions
+}
+
+/// Removes the fields `drop` names from a schema's `required` (and an emptied list).
+fn drop_required(schema: &mut Value, drop: impl Fn(&str) -> bool) {
+    let Some(object) = schema.as_object_mut() else {
+        return;
+    };
+    if let Some(required) = object.get_mut("required").and_then(Value::as_array_mut) {
+        required.retain(|field| !field.as_str().is_some_and(&drop));
+        if required.is_empty() {
+            object.remove("required");
+        }
+    }
 }
 
 fn gvk(group: &str, version: &str, kind: &str) -> Value {

@@ -169,6 +169,10 @@ impl Table {
     }
 }
 
+/// A `kubectl get` to run, the header it prints, the row to look at (by name, or by
+/// object for events) and cells expected in it.
+type Case<'a> = (&'a [&'a str], &'a str, &'a str, &'a [(&'a str, &'a str)]);
+
 fn crd_yaml(name: &str) -> String {
     let path =
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("../manifests/crds/{name}.yaml"));
@@ -611,7 +615,7 @@ source: {component: tests}
         )
         .await;
 
-    let cases: &[(&[&str], &str, &str, &[(&str, &str)])] = &[
+    let cases: &[Case<'_>] = &[
         (
             &["get", "configmaps"],
             "NAME DATA AGE",
