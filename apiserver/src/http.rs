@@ -181,16 +181,26 @@ async fn resource_request(
             }
             Ok(json_response(StatusCode::OK, &object))
         }
-        (&Method::GET, Some(name), Some("status")) if rt.status_subresource => Ok(json_response(
-            StatusCode::OK,
-            &backend.get(rt, namespace, name)?,
-        )),
+        (&Method::GET, Some(name), Some("status")) if rt.status_subresource => {
+            let object = backend.get(rt, namespace, name)?;
+            if as_table {
+                let include = table::Include::parse(query.get("includeObject"))?;
+                let table = table::from_object(rt, &object, include, true);
+                return Ok(json_response(StatusCode::OK, &table));
+            }
+            Ok(json_response(StatusCode::OK, &object))
+        }
         (&Method::GET, Some(name), Some("scale")) if rt.scale.is_some() => {
             let object = backend.get(rt, namespace, name)?;
-            Ok(json_response(
-                StatusCode::OK,
-                &crate::scale::to_scale(rt, &object)?,
-            ))
+            let scale = crate::scale::to_scale(rt, &object)?;
+            if as_table {
+                let include = table::Include::parse(query.get("includeObject"))?;
+                return Ok(json_response(
+                    StatusCode::OK,
+                    &table::of_scale(&scale, include),
+                ));
+            }
+            Ok(json_response(StatusCode::OK, &scale))
         }
         (&Method::POST, None, None) => {
             let body = read_body(request, &content_type).await?;

@@ -1361,6 +1361,36 @@ fn all_printers() -> HashMap<(&'static str, &'static str), Printer> {
         ),
     );
     printers.insert(
+        ("autoscaling", "Scale"),
+        printer(
+            vec![
+                // kube-apiserver gives this name column no `name` format.
+                column("Name", "string", 0, doc::<meta::ObjectMeta>("name")),
+                column(
+                    "Desired",
+                    "integer",
+                    0,
+                    doc::<k8s::autoscaling::v1::ScaleSpec>("replicas"),
+                ),
+                column(
+                    "Available",
+                    "integer",
+                    0,
+                    doc::<k8s::autoscaling::v1::ScaleStatus>("replicas"),
+                ),
+                age_column(),
+            ],
+            |o, now| {
+                vec![
+                    Value::from(name_of(o)),
+                    Value::from(int(o, &["spec", "replicas"])),
+                    Value::from(int(o, &["status", "replicas"])),
+                    age(o, now),
+                ]
+            },
+        ),
+    );
+    printers.insert(
         ("discovery.k8s.io", "EndpointSlice"),
         printer(
             vec![

@@ -238,6 +238,19 @@ pub fn from_object(
     })
 }
 
+/// The Table of a `Scale` (`kubectl get --subresource=scale`).
+pub fn of_scale(scale: &Value, include: Include) -> Value {
+    let layout = Layout::Printer(printers::for_kind("autoscaling", "Scale"));
+    let version = object::meta_str(scale, "resourceVersion").unwrap_or_default();
+    json!({
+        "kind": "Table",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": {"resourceVersion": version},
+        "columnDefinitions": definitions_json(&layout),
+        "rows": [layout.row(scale, include, Timestamp::now())],
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -452,6 +452,20 @@ spec:
         ("web", "nginx:1.27", "app=web")
     );
 
+    let scale = Table::parse(
+        &kubectl
+            .ok(&["get", "deploy", "web", "--subresource=scale"])
+            .await,
+    );
+    assert_eq!(scale.header(), "NAME DESIRED AVAILABLE AGE");
+    assert_eq!(scale.row("NAME", "web")["DESIRED"], "3");
+    let status = Table::parse(
+        &kubectl
+            .ok(&["get", "deploy", "web", "--subresource=status"])
+            .await,
+    );
+    assert_eq!(status.header(), "NAME READY UP-TO-DATE AVAILABLE AGE");
+
     let pods = Table::parse(&kubectl.ok(&["get", "pods", "-o", "wide"]).await);
     assert_eq!(
         pods.header(),
