@@ -70,22 +70,19 @@ async fn route_request(
     match route {
         Route::Health => Ok(text_response(StatusCode::OK, "ok")),
         Route::Version => Ok(json_response(StatusCode::OK, &discovery::version())),
-        Route::CoreVersions if accept.contains("as=APIGroupDiscoveryList") => {
-            Ok(discovery::core_aggregated(backend))
-        }
-        Route::CoreVersions => Ok(json_response(StatusCode::OK, &discovery::core_versions())),
-        Route::Groups => Ok(discovery::groups(backend, &accept)),
-        Route::Group(group) => {
-            discovery::group(backend, &group).map(|v| json_response(StatusCode::OK, &v))
-        }
-        Route::GroupVersion(group, version) => {
-            discovery::resources(backend, &group, &version, &accept)
-        }
-        Route::OpenApiV2 => Ok(openapi::v2(backend, &accept)),
-        Route::OpenApiV3Index => Ok(json_response(StatusCode::OK, &openapi::v3_index(backend))),
-        Route::OpenApiV3(group, version) => {
-            openapi::v3(backend, &group, &version).map(|v| json_response(StatusCode::OK, &v))
-        }
+        Route::CoreVersions => Ok(discovery::core(backend, &accept, if_none_match(&request))),
+        Route::Groups => Ok(discovery::groups(backend, &accept, if_none_match(&request))),
+        Route::Group(group) => discovery::group(backend, &group),
+        Route::GroupVersion(group, version) => discovery::resources(backend, &group, &version),
+        Route::OpenApiV2 => Ok(openapi::v2(&accept, if_none_match(&request))),
+        Route::OpenApiV3Index => Ok(openapi::v3_index(backend, if_none_match(&request))),
+        Route::OpenApiV3(group, version) => openapi::v3(
+            backend,
+            &group,
+            &version,
+            query.get("hash"),
+            if_none_match(&request),
+        ),
         Route::Unknown => Err(ApiError::no_route(request.uri().path())),
         Route::Resource(path) if crate::reviews::serves(&path) => {
             if request.method() != Method::POST {
@@ -122,6 +119,14 @@ fn header_text(request: &Request<Incoming>, name: header::HeaderName) -> String 
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned()
+}
+
+/// The `If-None-Match` header of a request, if any.
+fn if_none_match(request: &Request<Incoming>) -> Option<&str> {
+    request
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
 }
 
 fn authorized(request: &Request<Incoming>, token: &str) -> bool {
@@ -162,7 +167,11 @@ async fn resource_request(
             if as_table {
                 return Ok(json_response(
                     StatusCode::OK,
-                    &table::from_list(rt, &page, query.flag("includeObject"))?,
+                    &table::from_list(
+                        rt,
+                        &page,
+                        table::Include::parse(query.get("includeObject"))?,
+                    )?,
                 ));
             }
             Ok(list_response(rt, &page))
@@ -179,21 +188,36 @@ async fn resource_request(
             if as_table {
                 return Ok(json_response(
                     StatusCode::OK,
-                    &table::from_object(rt, &object)?,
+                    &table::from_object(
+                        rt,
+                        &object,
+                        table::Include::parse(query.get("includeObject"))?,
+                        true,
+                    ),
                 ));
             }
             Ok(json_response(StatusCode::OK, &object))
         }
-        (&Method::GET, Some(name), Some("status")) if rt.status_subresource => Ok(json_response(
-            StatusCode::OK,
-            &backend.get(rt, namespace, name)?,
-        )),
+        (&Method::GET, Some(name), Some("status")) if rt.status_subresource => {
+            let object = backend.get(rt, namespace, name)?;
+            if as_table {
+                let include = table::Include::parse(query.get("includeObject"))?;
+                let table = table::from_object(rt, &object, include, true);
+                return Ok(json_response(StatusCode::OK, &table));
+            }
+            Ok(json_response(StatusCode::OK, &object))
+        }
         (&Method::GET, Some(name), Some("scale")) if rt.scale.is_some() => {
             let object = backend.get(rt, namespace, name)?;
-            Ok(json_response(
-                StatusCode::OK,
-                &crate::scale::to_scale(rt, &object)?,
-            ))
+            let scale = crate::scale::to_scale(rt, &object)?;
+            if as_table {
+                let include = table::Include::parse(query.get("includeObject"))?;
+                return Ok(json_response(
+                    StatusCode::OK,
+                    &table::of_scale(&scale, include),
+                ));
+            }
+            Ok(json_response(StatusCode::OK, &scale))
         }
         (&Method::POST, None, None) => {
             let body = read_body(request, &content_type).await?;
