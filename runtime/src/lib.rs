@@ -34,6 +34,7 @@ pub mod events;
 pub mod leader;
 pub mod metrics;
 pub mod reconcile;
+pub mod semver;
 pub mod server;
 pub mod status;
 pub mod telemetry;
