@@ -30,6 +30,7 @@
 //! ```
 
 pub mod args;
+pub mod artifact;
 pub mod events;
 pub mod leader;
 pub mod metrics;
