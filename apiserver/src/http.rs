@@ -133,6 +133,12 @@ async fn resource_request(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
+    let user_agent = request
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
     let as_table = table::wanted(accept);
     match (&method, path.name.as_deref(), path.subresource.as_deref()) {
         (&Method::GET, None, None) if watching => {
@@ -180,7 +186,8 @@ async fn resource_request(
         }
         (&Method::POST, None, None) => {
             let body = read_body(request, &content_type).await?;
-            let written = backend.create(rt, namespace, body, &write_options(query)?)?;
+            let written =
+                backend.create(rt, namespace, body, &write_options(query, &user_agent)?)?;
             Ok(with_warnings(
                 json_response(StatusCode::CREATED, &written.object),
                 &written.warnings,
@@ -205,15 +212,21 @@ async fn resource_request(
                         namespace,
                         name,
                         body,
-                        &write_options(query)?,
+                        &write_options(query, &user_agent)?,
                     )?;
                     return Ok(json_response(StatusCode::OK, &object));
                 }
                 Some(other) => return Err(ApiError::no_route(other)),
             };
             let body = read_body(request, &content_type).await?;
-            let written =
-                backend.update(rt, namespace, name, body, part, &write_options(query)?)?;
+            let written = backend.update(
+                rt,
+                namespace,
+                name,
+                body,
+                part,
+                &write_options(query, &user_agent)?,
+            )?;
             Ok(with_warnings(
                 json_response(StatusCode::OK, &written.object),
                 &written.warnings,
@@ -232,7 +245,7 @@ async fn resource_request(
                         name,
                         &content_type,
                         &bytes,
-                        &write_options(query)?,
+                        &write_options(query, &user_agent)?,
                     )?;
                     return Ok(json_response(StatusCode::OK, &object));
                 }
@@ -248,7 +261,7 @@ async fn resource_request(
                 &content_type,
                 &bytes,
                 part,
-                &write_options(query)?,
+                &write_options(query, &user_agent)?,
                 force,
             )?;
             let status = if written.created {
@@ -351,7 +364,7 @@ fn list_options(rt: &ResourceType, query: &Query) -> Result<ListOptions, ApiErro
     })
 }
 
-fn write_options(query: &Query) -> Result<WriteOptions, ApiError> {
+fn write_options(query: &Query, user_agent: &str) -> Result<WriteOptions, ApiError> {
     let dry_run = match query.get("dryRun") {
         None | Some("") => false,
         Some("All") => true,
@@ -385,6 +398,8 @@ fn write_options(query: &Query) -> Result<WriteOptions, ApiError> {
         dry_run,
         field_manager,
         field_validation,
+        user_agent: Some(user_agent.to_owned()).filter(|a| !a.is_empty()),
+        applying: false,
     })
 }
 
