@@ -18,7 +18,7 @@ fn forced(manager: &str) -> PatchParams {
 
 /// `managedFields` as `(manager, operation, subresource, fieldsV1)`, in the order served.
 fn owners(object: &impl serde::Serialize) -> Vec<(String, String, String, Value)> {
-    let value = serde_json::to_value(object).unwrap();
+    let value = serde_json::to_value(object).expect("objects serialize");
     value["metadata"]["managedFields"]
         .as_array()
         .cloned()
@@ -121,7 +121,7 @@ fn widget(spec: Value) -> DynamicObject {
         "apiVersion": "example.com/v1", "kind": "Widget",
         "metadata": {"name": "w"}, "spec": spec
     }))
-    .unwrap()
+    .expect("a valid object")
 }
 
 #[tokio::test]

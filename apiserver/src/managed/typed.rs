@@ -352,13 +352,13 @@ impl<'s> Typed<'s> {
                 }
                 for (key, child) in map {
                     let member = self.shape.member(&at.steps, key);
-                    if member == Member::Undeclared {
-                        if let Some(problems) = problems.as_deref_mut() {
-                            at.path.push(PathElement::field(key.clone()));
-                            problems.push(&at.path, "field not declared in schema");
-                            at.path.pop();
-                            continue;
-                        }
+                    if member == Member::Undeclared
+                        && let Some(problems) = problems.as_deref_mut()
+                    {
+                        at.path.push(PathElement::field(key.clone()));
+                        problems.push(&at.path, "field not declared in schema");
+                        at.path.pop();
+                        continue;
                     }
                     at.enter(PathElement::field(key.clone()));
                     self.field_set(child, at, set, problems.as_deref_mut());
