@@ -43,6 +43,9 @@ pub struct WriteOptions {
     /// Set by server-side apply, which computes `metadata.managedFields` itself: the write
     /// is not recorded as an update.
     pub applying: bool,
+    /// The subresource the write came through when [`Part`] does not say (`scale`), as
+    /// recorded in `managedFields`.
+    pub subresource: Option<&'static str>,
 }
 
 /// What a write produced.

@@ -400,6 +400,7 @@ fn write_options(query: &Query, user_agent: &str) -> Result<WriteOptions, ApiErr
         field_validation,
         user_agent: Some(user_agent.to_owned()).filter(|a| !a.is_empty()),
         applying: false,
+        subresource: None,
     })
 }
 

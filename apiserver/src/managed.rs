@@ -100,6 +100,85 @@ fn set_managed_fields(object: &mut Value, managed: &Managed) {
     }
 }
 
+/// Struct fields of built-in kinds that Go always serializes: the empty object of a kind
+/// already has them, so a create (or the first apply's `before-first-apply`) does not own
+/// them as such (no `.` for them in `fieldsV1`), as with kube-apiserver.
+const ALWAYS_PRESENT: &[&[&str]] = &[
+    &["metadata"],
+    &["spec"],
+    &["status"],
+    &["spec", "template"],
+    &["spec", "template", "metadata"],
+    &["spec", "template", "spec"],
+    &["spec", "strategy"],
+    &["spec", "updateStrategy"],
+    &["spec", "jobTemplate"],
+    &["spec", "jobTemplate", "metadata"],
+    &["spec", "jobTemplate", "spec"],
+    &["spec", "jobTemplate", "spec", "template"],
+    &["spec", "jobTemplate", "spec", "template", "metadata"],
+    &["spec", "jobTemplate", "spec", "template", "spec"],
+    &["spec", "scaleTargetRef"],
+    &["spec", "resources"],
+    &["template"],
+    &["template", "metadata"],
+    &["template", "spec"],
+    &["involvedObject"],
+    &["source"],
+    &["regarding"],
+];
+
+/// Lists of built-in kinds that Go serializes as `null` when empty (no `omitempty`): the
+/// pod's containers.
+const NULL_WHEN_EMPTY: &[&[&str]] = &[
+    &["spec", "containers"],
+    &["spec", "template", "spec", "containers"],
+    &[
+        "spec",
+        "jobTemplate",
+        "spec",
+        "template",
+        "spec",
+        "containers",
+    ],
+    &["template", "spec", "containers"],
+];
+
+/// The empty object of `rt`'s kind, shaped like `like`: for built-in kinds, the struct
+/// fields Go always serializes, where `like` has them; for custom resources, nothing.
+fn empty_object(rt: &ResourceType, like: &Value) -> Value {
+    let mut empty = json!({});
+    if !matches!(rt.codec, crate::resources::Codec::Builtin(_)) {
+        return empty;
+    }
+    for path in ALWAYS_PRESENT {
+        let pointer: String = path.iter().map(|p| format!("/{p}")).collect();
+        if !like.pointer(&pointer).is_some_and(Value::is_object) {
+            continue;
+        }
+        let mut node = &mut empty;
+        for step in *path {
+            node = &mut node[*step];
+            if !node.is_object() {
+                *node = json!({});
+            }
+        }
+    }
+    for path in NULL_WHEN_EMPTY {
+        let pointer: String = path.iter().map(|p| format!("/{p}")).collect();
+        let Some((last, parent)) = path.split_last() else {
+            continue;
+        };
+        let parent: String = parent.iter().map(|p| format!("/{p}")).collect();
+        if like.pointer(&pointer).is_some_and(Value::is_array)
+            && let Some(parent) = empty.pointer_mut(&parent).and_then(Value::as_object_mut)
+        {
+            parent.insert((*last).to_owned(), Value::Null);
+        }
+    }
+    empty
+}
+
 /// Whether the request clears `managedFields`: an empty list, or one empty entry.
 fn is_reset(requested: Option<&Value>) -> bool {
     let empty_entry = |entry: &Value| {
@@ -149,9 +228,11 @@ pub fn record_update(
     if manager.is_empty() {
         manager = "unknown".into();
     }
-    let sub = subresource(part);
-    let empty = json!({});
-    let mut live = old.unwrap_or(&empty).clone();
+    let sub = options.subresource.unwrap_or(subresource(part));
+    let mut live = match old {
+        Some(old) => old.clone(),
+        None => empty_object(rt, object),
+    };
     let mut managed = decode_live_or_new(&live, object, !sub.is_empty());
     remove_managed_fields(object);
     remove_managed_fields(&mut live);
@@ -234,7 +315,7 @@ pub fn apply(
             let before = ManagerId::update("before-first-apply", &version, sub);
             updater::update(
                 &typed,
-                &json!({}),
+                &empty_object(rt, &live_object),
                 &live_object,
                 &mut managed,
                 &before,
@@ -487,6 +568,72 @@ mod tests {
             Part::Main,
         );
         assert!(cleared["metadata"].get("managedFields").is_none());
+    }
+
+    #[test]
+    fn creates_of_built_ins_do_not_own_the_structs_go_always_serializes() {
+        let registry = Registry::with_builtins();
+        let rt = registry.get("apps", "v1", "deployments").expect("served");
+        let mut created = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "web", "labels": {"app": "web"}},
+            "spec": {"replicas": 1, "strategy": {"rollingUpdate": {"maxSurge": 1}},
+                "template": {"metadata": {"labels": {"app": "web"}},
+                    "spec": {"containers": [{"name": "app"}]}}}});
+        record_update(
+            &mut created,
+            None,
+            &options(Some("kubectl-create"), None),
+            &rt,
+            Part::Main,
+        );
+        assert_eq!(
+            entries(&created)[0].2,
+            json!({
+                "f:metadata": {"f:labels": {".": {}, "f:app": {}}},
+                "f:spec": {
+                    "f:replicas": {},
+                    "f:strategy": {"f:rollingUpdate": {".": {}, "f:maxSurge": {}}},
+                    "f:template": {
+                        "f:metadata": {"f:labels": {".": {}, "f:app": {}}},
+                        "f:spec": {"f:containers": {
+                            "k:{\"name\":\"app\"}": {".": {}, "f:name": {}}}}
+                    }
+                }
+            })
+        );
+    }
+
+    #[test]
+    fn writes_through_scale_are_recorded_with_their_subresource() {
+        let registry = Registry::with_builtins();
+        let rt = registry.get("apps", "v1", "deployments").expect("served");
+        let deployment = |replicas: i64| {
+            json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": {"name": "web", "uid": "u"}, "spec": {"replicas": replicas}})
+        };
+        let mut created = deployment(1);
+        record_update(
+            &mut created,
+            None,
+            &options(Some("creator"), None),
+            &rt,
+            Part::Main,
+        );
+        let mut scaled = deployment(3);
+        let scale = WriteOptions {
+            subresource: Some("scale"),
+            ..options(Some("scaler"), None)
+        };
+        record_update(&mut scaled, Some(&created), &scale, &rt, Part::Main);
+        let list = scaled["metadata"]["managedFields"]
+            .as_array()
+            .unwrap()
+            .clone();
+        let scaler = list.iter().find(|e| e["manager"] == "scaler").unwrap();
+        assert_eq!(scaler["subresource"], "scale");
+        assert_eq!(scaler["apiVersion"], "apps/v1");
+        assert_eq!(scaler["fieldsV1"], json!({"f:spec": {"f:replicas": {}}}));
+        assert!(list.iter().all(|e| e["manager"] != "creator"));
     }
 
     #[test]

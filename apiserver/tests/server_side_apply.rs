@@ -733,3 +733,50 @@ async fn apply_to_status_leaves_spec_and_generation_alone() {
     assert_eq!(error.code, 404);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn scaling_takes_replicas_from_the_applier_under_the_scale_subresource() {
+    let server = sluice_apiserver::testing::start(&[]).await.unwrap();
+    let api: Api<Deployment> = Api::default_namespaced(server.client().await.unwrap());
+    api.patch(
+        "web",
+        &apply("main"),
+        &Patch::Apply(deployment(web_spec(
+            2,
+            json!([{"name": "app", "image": "app:1"}]),
+        ))),
+    )
+    .await
+    .unwrap();
+    api.patch_scale(
+        "web",
+        &PatchParams {
+            field_manager: Some("scaler".into()),
+            ..PatchParams::default()
+        },
+        &Patch::Merge(json!({"spec": {"replicas": 4}})),
+    )
+    .await
+    .unwrap();
+    let scaled = api.get("web").await.unwrap();
+    assert_eq!(scaled.spec.replicas, Some(4));
+    let scaler = owners(&scaled)
+        .into_iter()
+        .find(|(m, ..)| m == "scaler")
+        .unwrap();
+    assert_eq!(
+        scaler,
+        (
+            "scaler".to_owned(),
+            "Update".to_owned(),
+            "scale".to_owned(),
+            json!({"f:spec": {"f:replicas": {}}})
+        )
+    );
+    assert!(
+        fields_of(&scaled, "main").unwrap()["f:spec"]
+            .get("f:replicas")
+            .is_none()
+    );
+    server.stop().await;
+}

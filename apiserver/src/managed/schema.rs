@@ -92,6 +92,9 @@ const MAP_FIELDS: &[&str] = &[
     "matchLabels",
     "nodeSelector",
     "selector",
+    // JSON schemas (CustomResourceDefinition): named schemas.
+    "properties",
+    "patternProperties",
 ];
 
 /// A built-in kind.
