@@ -708,6 +708,48 @@ mod tests {
     }
 
     #[test]
+    fn the_first_apply_to_an_untracked_object_gives_its_fields_to_before_first_apply() {
+        let rt = config_maps();
+        let live = cm(json!({"k": "v", "other": "o"}));
+        let config = json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "a"}, "data": {"k": "new"}});
+        let request = Apply {
+            manager: "applier",
+            force: false,
+            part: Part::Main,
+        };
+        assert_eq!(
+            apply(&live, &config, &rt, request).unwrap_err().message,
+            "Apply failed with 1 conflict: conflict with \"before-first-apply\" using v1: .data.k"
+        );
+        let forced = apply(
+            &live,
+            &config,
+            &rt,
+            Apply {
+                force: true,
+                ..request
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            entries(&forced),
+            vec![
+                (
+                    "applier".to_owned(),
+                    "Apply".to_owned(),
+                    json!({"f:data": {"f:k": {}}})
+                ),
+                (
+                    "before-first-apply".to_owned(),
+                    "Update".to_owned(),
+                    json!({"f:data": {".": {}, "f:other": {}}})
+                ),
+            ]
+        );
+    }
+
+    #[test]
     fn apply_refuses_other_kinds_and_managed_fields() {
         let rt = config_maps();
         let request = Apply {
