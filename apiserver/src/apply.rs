@@ -71,6 +71,7 @@ pub fn server_side_apply(
             &options,
             |current| {
                 let applied = managed::apply(&current.object, &config, rt, request)?;
+                check_namespace(rt, &applied, namespace)?;
                 check_name(&applied, name)?;
                 if let Some(requested) =
                     object::resource_version(&applied).map_err(ApiError::bad_request)?
@@ -136,6 +137,21 @@ fn go_type(value: &Value) -> &'static str {
         Value::Bool(_) => "bool",
         _ => "object",
     }
+}
+
+/// The applied object may not move to another namespace.
+fn check_namespace(
+    rt: &ResourceType,
+    object: &Value,
+    namespace: Option<&str>,
+) -> Result<(), ApiError> {
+    let applied = object::meta_str(object, "namespace").unwrap_or_default();
+    if rt.namespaced && !applied.is_empty() && applied != namespace.unwrap_or_default() {
+        return Err(ApiError::bad_request(
+            "the namespace of the provided object does not match the namespace sent on the request",
+        ));
+    }
+    Ok(())
 }
 
 /// The applied object must name the object of the URL.

@@ -229,13 +229,16 @@ pub fn record_update(
         manager = "unknown".into();
     }
     let sub = options.subresource.unwrap_or(subresource(part));
-    let mut live = match old {
-        Some(old) => old.clone(),
-        None => empty_object(rt, object),
+    let empty;
+    let live = match old {
+        Some(old) => old,
+        None => {
+            empty = empty_object(rt, object);
+            &empty
+        }
     };
-    let mut managed = decode_live_or_new(&live, object, !sub.is_empty());
+    let mut managed = decode_live_or_new(live, object, !sub.is_empty());
     remove_managed_fields(object);
-    remove_managed_fields(&mut live);
     if managed.is_empty() && old.is_some() {
         // Objects whose managers were cleared stay untracked until someone applies.
         return;
@@ -245,7 +248,7 @@ pub fn record_update(
     let id = ManagerId::update(&manager, &rt.api_version(), sub);
     updater::update(
         &typed,
-        &live,
+        live,
         object,
         &mut managed,
         &id,

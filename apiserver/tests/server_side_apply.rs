@@ -463,6 +463,33 @@ async fn clients_cannot_forge_managed_fields_but_may_clear_them() {
         .unwrap();
     assert_eq!(owners(&forged), before);
 
+    // Moving an object to another name or namespace is refused.
+    let mut elsewhere = config_map(json!({"a": "1"}));
+    elsewhere["metadata"]["namespace"] = json!("kube-system");
+    let error = api_error(
+        api.patch("cm", &apply("applier"), &Patch::Apply(elsewhere))
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(
+        (error.code, error.message.as_str()),
+        (
+            400,
+            "the namespace of the provided object does not match the namespace sent on the request"
+        )
+    );
+    let mut renamed = config_map(json!({"a": "1"}));
+    renamed["metadata"]["name"] = json!("other");
+    let error = api_error(
+        api.patch("cm", &apply("applier"), &Patch::Apply(renamed))
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(
+        error.message,
+        "the name of the object (other) does not match the name on the URL (cm)"
+    );
+
     // Applying with managedFields in the configuration is refused.
     let mut with_managed = config_map(json!({"a": "1"}));
     with_managed["metadata"]["managedFields"] = json!([]);

@@ -373,7 +373,7 @@ impl<'s> Typed<'s> {
         }
     }
 
-    /// What changed from `old` to `new`.
+    /// What changed from `old` to `new` (`metadata.managedFields` aside).
     pub fn compare(&self, old: &Value, new: &Value) -> Comparison {
         let mut comparison = Comparison::default();
         self.compare_node(Some(old), Some(new), &mut At::default(), &mut comparison);
@@ -387,6 +387,12 @@ impl<'s> Typed<'s> {
         at: &mut At,
         out: &mut Comparison,
     ) {
+        if let (Some(a), Some(b)) = (old, new)
+            && json_equal(a, b)
+        {
+            // Nothing below changed (the common case for most of an object).
+            return;
+        }
         let (old_kind, new_kind) = (old.and_then(kind_of), new.and_then(kind_of));
         if let (Some(a), Some(b)) = (old_kind, new_kind)
             && a != b
@@ -441,7 +447,13 @@ impl<'s> Typed<'s> {
                 let (old, new) = (entries(old), entries(new));
                 let keys: BTreeSet<&String> =
                     old.into_iter().chain(new).flat_map(|m| m.keys()).collect();
+                let in_metadata =
+                    matches!(at.path.as_slice(), [PathElement::Field(f)] if f == "metadata");
                 for key in keys {
+                    if in_metadata && key == "managedFields" {
+                        // Bookkeeping, not a field anybody owns.
+                        continue;
+                    }
                     at.enter(PathElement::field(key.clone()));
                     self.compare_node(
                         old.and_then(|m| m.get(key)),

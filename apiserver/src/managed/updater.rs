@@ -244,7 +244,12 @@ impl Ignore {
 }
 
 /// The fields nobody owns: type meta and the metadata the server maintains.
-pub fn strip_set() -> FieldSet {
+pub fn strip_set() -> &'static FieldSet {
+    static SET: std::sync::OnceLock<FieldSet> = std::sync::OnceLock::new();
+    SET.get_or_init(build_strip_set)
+}
+
+fn build_strip_set() -> FieldSet {
     let mut set = FieldSet::new();
     set.insert(&[PathElement::field("apiVersion")]);
     set.insert(&[PathElement::field("kind")]);
@@ -267,7 +272,7 @@ pub fn strip_set() -> FieldSet {
 
 /// `set` without the fields nobody owns.
 pub fn strip_meta(set: &FieldSet) -> FieldSet {
-    set.difference(&strip_set())
+    set.difference(strip_set())
 }
 
 /// A field another manager owns with a different value than the one being applied.
@@ -419,7 +424,7 @@ fn prune(typed: &Typed<'_>, merged: Value, managed: &Managed, last: Option<&Fiel
         return merged;
     };
     // The object's identity is never pruned, whatever the applier owned.
-    let last = typed.with_named_fields(last).difference(&strip_set());
+    let last = typed.with_named_fields(last).difference(strip_set());
     let pruned = typed.remove(&merged, &last);
     let owned = managed
         .entries
