@@ -17,6 +17,7 @@
 pub mod apply;
 pub mod backend;
 pub mod builtin;
+pub mod controllers;
 pub mod crd;
 pub mod custom;
 pub mod discovery;
@@ -67,6 +68,9 @@ pub struct Config {
     pub bookmark_interval: Duration,
     /// Store tunables.
     pub store: StoreOptions,
+    /// Whether the built-in controllers (garbage collector, namespace deletion, workload
+    /// simulator) run.
+    pub controllers: bool,
 }
 
 impl Config {
@@ -78,6 +82,7 @@ impl Config {
             kubeconfig_out: None,
             bookmark_interval: Duration::from_secs(60),
             store: StoreOptions::default(),
+            controllers: true,
         }
     }
 }
@@ -91,6 +96,9 @@ pub enum StartError {
     /// Credentials, the listener or the kubeconfig failed.
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// The built-in controllers could not be started.
+    #[error("cannot start the controllers: {0}")]
+    Controllers(#[from] controllers::ControllerError),
     /// A preloaded object was refused.
     #[error("cannot preload {name}: {error}")]
     Preload {
@@ -108,6 +116,7 @@ pub struct RunningServer {
     address: SocketAddr,
     kubeconfig: String,
     backend: Arc<Backend>,
+    controllers: Option<controllers::Controllers>,
     stop: signal::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -150,10 +159,13 @@ impl RunningServer {
         &self.backend
     }
 
-    /// Stops serving and waits until every connection is closed.
+    /// Stops serving and the controllers, and waits until every connection is closed.
     pub async fn stop(self) {
         let _ = self.stop.send(true);
         let _ = self.task.await;
+        if let Some(controllers) = self.controllers {
+            controllers.stop().await;
+        }
     }
 }
 
@@ -200,6 +212,12 @@ pub async fn start(config: Config, objects: &[Value]) -> Result<RunningServer, S
         ensure(&backend, object)?;
     }
 
+    let controllers = if config.controllers {
+        Some(controllers::Controllers::start(Arc::clone(&backend))?)
+    } else {
+        None
+    };
+
     let listener = TcpListener::bind(config.listen).await?;
     let address = listener.local_addr()?;
     let credentials = tls::load_or_create(&config.data_dir, address.ip())?;
@@ -228,6 +246,7 @@ pub async fn start(config: Config, objects: &[Value]) -> Result<RunningServer, S
         address,
         kubeconfig,
         backend,
+        controllers,
         stop,
         task,
     })
