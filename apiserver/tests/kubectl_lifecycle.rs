@@ -98,6 +98,34 @@ async fn kubectl_rollout_status_finishes_for_deployments_statefulsets_and_daemon
         "{agent:?}"
     );
 
+    // `kubectl scale` flows through to the pods.
+    let scaled = kubectl(
+        &kubeconfig,
+        &["scale", "deployment/web", "--replicas=4"],
+        None,
+    )
+    .await;
+    assert!(scaled.ok, "{scaled:?}");
+    let web = kubectl(
+        &kubeconfig,
+        &["rollout", "status", "deployment/web", "--timeout=10s"],
+        None,
+    )
+    .await;
+    assert!(web.ok, "{web:?}");
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "default");
+    eventually("four pods", LIMIT, || async {
+        (pods
+            .list(&ListParams::default().labels("app=web"))
+            .await
+            .unwrap()
+            .items
+            .len()
+            == 4)
+            .then_some(())
+    })
+    .await;
+
     // A new template rolls out too, and the history has both revisions.
     let patched = kubectl(
         &kubeconfig,

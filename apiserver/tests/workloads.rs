@@ -873,3 +873,52 @@ async fn a_pod_is_bound_to_the_node_unless_nothing_fits() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn after_a_restart_the_controllers_pick_up_where_they_left_off() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let config =
+        || sluice_apiserver::Config::new(dir.path(), "127.0.0.1:0".parse().expect("an address"));
+    let server = sluice_apiserver::start(config(), &[]).await.unwrap();
+    let client = server.client().await.unwrap();
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), "default");
+    deployments
+        .create(
+            &PostParams::default(),
+            &deployment("web", 2, "nginx", json!({}), json!({})),
+        )
+        .await
+        .unwrap();
+    wait_available(&deployments, "web", 2).await;
+    server.stop().await;
+
+    let server = sluice_apiserver::start(config(), &[]).await.unwrap();
+    let client = server.client().await.unwrap();
+    let nodes: Api<Node> = Api::all(client.clone());
+    assert_eq!(
+        nodes
+            .list(&ListParams::default())
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), "default");
+    deployments
+        .patch_scale(
+            "web",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"replicas": 4}})),
+        )
+        .await
+        .unwrap();
+    wait_available(&deployments, "web", 4).await;
+    let pods = pods_of(&Api::namespaced(client.clone(), "default"), "app=web").await;
+    let ips: BTreeSet<String> = pods
+        .into_iter()
+        .map(|p| p.status.unwrap().pod_ip.unwrap())
+        .collect();
+    assert_eq!(ips.len(), 4, "pod IPs stay unique across restarts: {ips:?}");
+    server.stop().await;
+}
