@@ -359,6 +359,11 @@ pub(super) fn reconcile(
     if node.is_empty() || object::is_terminating(&pod) {
         return Ok(Action::Done);
     }
+    // Only nodes that exist run pods; a pod bound to a missing node stays pending.
+    let nodes = ctx.rt("", "nodes")?;
+    if ctx.get(&nodes, None, node).is_none() {
+        return Ok(Action::Done);
+    }
     let host_network =
         util::at(&pod, &["spec", "hostNetwork"]).and_then(Value::as_bool) == Some(true);
     let pod_ip = match util::str_at(&pod, &["status", "podIP"]) {

@@ -11,7 +11,7 @@
 //! towards the desired one, so missed or repeated events do no harm. After a lagging watch
 //! everything is resynchronised from a full scan.
 //!
-//! Test hooks on pod templates (see [`kubelet`]): an image name containing `fail` keeps
+//! Test hooks on pod templates (see [`READY_AFTER`]): an image name containing `fail` keeps
 //! pods from becoming ready (pods of Jobs fail), and the annotation
 //! `sluice.dev/ready-after: 5s` delays readiness (or, for pods that run to completion,
 //! completion).
@@ -25,7 +25,7 @@ mod endpoints;
 mod gc;
 mod ipam;
 mod job;
-pub mod kubelet;
+mod kubelet;
 mod namespace;
 mod queue;
 mod replicaset;
@@ -47,8 +47,8 @@ use crate::errors::ApiError;
 use crate::resources::{Codec, ResourceType};
 use crate::store::{EventType, StoreError, Watch};
 
-pub use cron::{Schedule, ScheduleError};
 pub use defaults::{prepare_create, prepare_update};
+pub use kubelet::{HOST_IP, NODE_NAME, READY_AFTER};
 
 use queue::WorkQueue;
 
@@ -570,7 +570,15 @@ async fn run(mut ctx: Ctx, mut watch: Watch, mut stopped: tokio::sync::watch::Re
             }
         }
         if let Some(work) = ctx.queue.pop(Instant::now()) {
-            ctx.process(work);
+            // A bug in one reconcile must not stop every controller.
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                ctx.process(work.clone());
+            }));
+            if outcome.is_err() {
+                tracing::error!(?work, "a reconcile panicked; retrying later");
+                ctx.queue
+                    .add_after(work, Duration::from_secs(30), Instant::now());
+            }
             continue;
         }
         let due = ctx

@@ -173,18 +173,7 @@ pub(super) fn reconcile(
                 )?;
             }
         }
-        let deleted: Vec<String> = pods
-            .iter()
-            .filter(|p| {
-                ordinal_of(p).is_none_or(|o| {
-                    by_ordinal
-                        .get(&o)
-                        .is_none_or(|kept| util::uid(kept) != util::uid(p))
-                })
-            })
-            .map(|p| util::uid(p).to_owned())
-            .collect();
-        pods.retain(|p| !deleted.iter().any(|d| d == util::uid(p)));
+        // Drop what was deleted above from the status counts.
         pods.retain(|p| {
             ctx.get(&pods_rt, Some(namespace), util::name(p))
                 .is_some_and(|s| util::uid(&s) == util::uid(p))
