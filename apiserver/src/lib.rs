@@ -10,7 +10,8 @@
 //! - [`crd`] validates CustomResourceDefinitions as kube-apiserver does.
 //!
 //! Inside: [`store`] (write-ahead log, revisions, watch history), [`backend`] (object
-//! semantics), the HTTP layer, discovery, tables, patches and server-side apply.
+//! semantics), the HTTP layer, discovery, tables, patches and server-side apply, and
+//! [`controllers`] (garbage collector, namespace deletion, workload simulator).
 //!
 //! This crate depends on no other Sluice crate except `patch`.
 

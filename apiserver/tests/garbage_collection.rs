@@ -230,6 +230,25 @@ async fn an_owner_in_another_namespace_counts_as_absent() {
     create(&api, config_map("cross", owned_by(&owner, false), &[])).await;
     gone(&api, "cross").await;
     assert!(other.get_opt("owner").await.unwrap().is_some());
+    let events: Api<Event> = Api::namespaced(client.clone(), "default");
+    let event = events
+        .list(&ListParams::default().fields("reason=OwnerRefInvalidNamespace"))
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .next()
+        .expect("an OwnerRefInvalidNamespace event");
+    assert_eq!(
+        event.message.as_deref(),
+        Some(
+            format!(
+                "ownerRef [v1/ConfigMap, namespace: default, name: owner, uid: {}] does not exist in namespace \"default\"",
+                owner.metadata.uid.as_deref().unwrap()
+            )
+            .as_str()
+        )
+    );
     server.stop().await;
 }
 

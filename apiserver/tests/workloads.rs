@@ -922,3 +922,30 @@ async fn after_a_restart_the_controllers_pick_up_where_they_left_off() {
     assert_eq!(ips.len(), 4, "pod IPs stay unique across restarts: {ips:?}");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn without_controllers_objects_stay_as_written() {
+    let server = sluice_apiserver::testing::start_without_controllers(&[])
+        .await
+        .unwrap();
+    let client = server.client().await.unwrap();
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), "default");
+    deployments
+        .create(
+            &PostParams::default(),
+            &deployment("web", 1, "nginx", json!({}), json!({})),
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(deployments.get("web").await.unwrap().status.is_none());
+    let sets: Api<ReplicaSet> = Api::namespaced(client.clone(), "default");
+    assert!(
+        sets.list(&ListParams::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    server.stop().await;
+}

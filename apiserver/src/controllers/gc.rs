@@ -235,7 +235,29 @@ pub(super) fn reconcile(ctx: &mut Ctx, key: &Arc<str>) -> Result<Action, Control
                     Resolved::Solid
                 }
             }
-            _ => Resolved::Dangling,
+            _ => {
+                if owner_rt.namespaced
+                    && ctx
+                        .list(&owner_rt, None)
+                        .iter()
+                        .any(|o| util::uid(o) == owner.uid)
+                {
+                    // The owner lives in another namespace: upstream says so in an event.
+                    let namespace = parsed.namespace.unwrap_or_default();
+                    let message = format!(
+                        "ownerRef [{}/{}, namespace: {namespace}, name: {}, uid: {}] does not exist in namespace {namespace:?}",
+                        owner.api_version, owner.kind, owner.name, owner.uid
+                    );
+                    ctx.event(
+                        &object,
+                        "Warning",
+                        "OwnerRefInvalidNamespace",
+                        &message,
+                        "garbage-collector-controller",
+                    );
+                }
+                Resolved::Dangling
+            }
         };
         match resolved {
             Resolved::Solid => solid += 1,
