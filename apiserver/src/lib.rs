@@ -194,6 +194,13 @@ pub async fn start(config: Config, objects: &[Value]) -> Result<RunningServer, S
             }
         }
     }
+    // The controllers (and their node) come first: preloaded pods find a node.
+    let controllers = if config.controllers {
+        Some(controllers::Controllers::start(Arc::clone(&backend))?)
+    } else {
+        None
+    };
+
     for namespace in SYSTEM_NAMESPACES {
         ensure(
             &backend,
@@ -212,12 +219,6 @@ pub async fn start(config: Config, objects: &[Value]) -> Result<RunningServer, S
     for object in ordered {
         ensure(&backend, object)?;
     }
-
-    let controllers = if config.controllers {
-        Some(controllers::Controllers::start(Arc::clone(&backend))?)
-    } else {
-        None
-    };
 
     let listener = TcpListener::bind(config.listen).await?;
     let address = listener.local_addr()?;
