@@ -1,6 +1,8 @@
 //! The 17 CRDs have exactly upstream's group, served version, kind, plural, singular, short
 //! names, categories and scope, and each has the status subresource where upstream does.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests may unwrap.
+
 use sluice_api::crds;
 
 /// (group, version, kind, plural, short names, categories, status subresource)

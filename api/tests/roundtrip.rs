@@ -2,6 +2,8 @@
 //! into their Rust type, written back, and must equal what was read. A field the type does
 //! not know is reported with its path, at every depth of every manifest.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests may unwrap.
+
 use std::path::{Path, PathBuf};
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{

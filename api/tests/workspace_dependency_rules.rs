@@ -11,6 +11,8 @@
 //! The rules live in this test because `api` is the bottom of the graph; the test reads
 //! the workspace, it does not depend on it.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests may unwrap.
+
 use std::collections::BTreeMap;
 use std::process::Command;
 

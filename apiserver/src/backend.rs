@@ -720,11 +720,7 @@ impl Backend {
                     value = convert(value);
                 }
             }
-            Codec::Custom(_) => {
-                if !rt.storage_version && value.is_object() {
-                    value["apiVersion"] = Value::from(rt.api_version());
-                }
-            }
+            Codec::Custom(schema) => crate::custom::present(self, rt, schema, &mut value),
         }
         Ok(value)
     }
@@ -732,7 +728,8 @@ impl Backend {
     fn needs_conversion(&self, rt: &ResourceType) -> bool {
         match &rt.codec {
             Codec::Builtin(decoder) => decoder.from_storage.is_some(),
-            Codec::Custom(_) => !rt.storage_version,
+            // Custom resources are read through their schema (pruning, defaults).
+            Codec::Custom(_) => true,
         }
     }
 

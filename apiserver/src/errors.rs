@@ -213,8 +213,14 @@ impl Cause {
         }
     }
 
+    /// The `StatusCause`: its message is the error without the field, as Kubernetes
+    /// writes it (`ErrorBody`), since clients print `<field>: <message>`.
     fn to_json(&self) -> Value {
-        json!({"reason": self.reason, "message": self.message, "field": self.field})
+        let body = self
+            .message
+            .strip_prefix(&format!("{}: ", self.field))
+            .unwrap_or(&self.message);
+        json!({"reason": self.reason, "message": body, "field": self.field})
     }
 }
 
@@ -262,6 +268,10 @@ mod tests {
         assert_eq!(
             invalid.to_status()["details"]["causes"][0]["field"],
             "spec.url"
+        );
+        assert_eq!(
+            invalid.to_status()["details"]["causes"][0]["message"],
+            "Required value"
         );
     }
 }

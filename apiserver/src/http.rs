@@ -70,23 +70,32 @@ async fn route_request(
     match route {
         Route::Health => Ok(text_response(StatusCode::OK, "ok")),
         Route::Version => Ok(json_response(StatusCode::OK, &discovery::version())),
-        Route::CoreVersions if accept.contains("as=APIGroupDiscoveryList") => {
-            Ok(discovery::core_aggregated(backend))
-        }
-        Route::CoreVersions => Ok(json_response(StatusCode::OK, &discovery::core_versions())),
-        Route::Groups => Ok(discovery::groups(backend, &accept)),
-        Route::Group(group) => {
-            discovery::group(backend, &group).map(|v| json_response(StatusCode::OK, &v))
-        }
-        Route::GroupVersion(group, version) => {
-            discovery::resources(backend, &group, &version, &accept)
-        }
-        Route::OpenApiV2 => Ok(openapi::v2(backend, &accept)),
-        Route::OpenApiV3Index => Ok(json_response(StatusCode::OK, &openapi::v3_index(backend))),
-        Route::OpenApiV3(group, version) => {
-            openapi::v3(backend, &group, &version).map(|v| json_response(StatusCode::OK, &v))
-        }
+        Route::CoreVersions => Ok(discovery::core(backend, &accept, if_none_match(&request))),
+        Route::Groups => Ok(discovery::groups(backend, &accept, if_none_match(&request))),
+        Route::Group(group) => discovery::group(backend, &group),
+        Route::GroupVersion(group, version) => discovery::resources(backend, &group, &version),
+        Route::OpenApiV2 => Ok(openapi::v2(&accept, if_none_match(&request))),
+        Route::OpenApiV3Index => Ok(openapi::v3_index(backend, if_none_match(&request))),
+        Route::OpenApiV3(group, version) => openapi::v3(
+            backend,
+            &group,
+            &version,
+            query.get("hash"),
+            if_none_match(&request),
+        ),
         Route::Unknown => Err(ApiError::no_route(request.uri().path())),
+        Route::Resource(path) if crate::reviews::serves(&path) => {
+            if request.method() != Method::POST {
+                return Err(ApiError::method_not_allowed(
+                    request.method().as_str(),
+                    &path.plural,
+                ));
+            }
+            let content_type = header_text(&request, header::CONTENT_TYPE);
+            let body = read_body(request, &content_type).await?;
+            let review = crate::reviews::create(&path, body)?;
+            Ok(json_response(StatusCode::CREATED, &review))
+        }
         Route::Resource(path) => {
             let rt = backend
                 .registry
@@ -100,6 +109,24 @@ async fn route_request(
             resource_request(server, request, &rt, &path, &query, &accept, watching).await
         }
     }
+}
+
+/// A request header as text (empty when absent or not text).
+fn header_text(request: &Request<Incoming>, name: header::HeaderName) -> String {
+    request
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The `If-None-Match` header of a request, if any.
+fn if_none_match(request: &Request<Incoming>) -> Option<&str> {
+    request
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
 }
 
 fn authorized(request: &Request<Incoming>, token: &str) -> bool {
@@ -127,12 +154,7 @@ async fn resource_request(
     let backend = &server.backend;
     let namespace = path.namespace.as_deref();
     let method = request.method().clone();
-    let content_type = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let content_type = header_text(&request, header::CONTENT_TYPE);
     let as_table = table::wanted(accept);
     match (&method, path.name.as_deref(), path.subresource.as_deref()) {
         (&Method::GET, None, None) if watching => {
@@ -145,7 +167,11 @@ async fn resource_request(
             if as_table {
                 return Ok(json_response(
                     StatusCode::OK,
-                    &table::from_list(rt, &page, query.flag("includeObject"))?,
+                    &table::from_list(
+                        rt,
+                        &page,
+                        table::Include::parse(query.get("includeObject"))?,
+                    )?,
                 ));
             }
             Ok(list_response(rt, &page))
@@ -162,21 +188,36 @@ async fn resource_request(
             if as_table {
                 return Ok(json_response(
                     StatusCode::OK,
-                    &table::from_object(rt, &object)?,
+                    &table::from_object(
+                        rt,
+                        &object,
+                        table::Include::parse(query.get("includeObject"))?,
+                        true,
+                    ),
                 ));
             }
             Ok(json_response(StatusCode::OK, &object))
         }
-        (&Method::GET, Some(name), Some("status")) if rt.status_subresource => Ok(json_response(
-            StatusCode::OK,
-            &backend.get(rt, namespace, name)?,
-        )),
+        (&Method::GET, Some(name), Some("status")) if rt.status_subresource => {
+            let object = backend.get(rt, namespace, name)?;
+            if as_table {
+                let include = table::Include::parse(query.get("includeObject"))?;
+                let table = table::from_object(rt, &object, include, true);
+                return Ok(json_response(StatusCode::OK, &table));
+            }
+            Ok(json_response(StatusCode::OK, &object))
+        }
         (&Method::GET, Some(name), Some("scale")) if rt.scale.is_some() => {
             let object = backend.get(rt, namespace, name)?;
-            Ok(json_response(
-                StatusCode::OK,
-                &crate::scale::to_scale(rt, &object)?,
-            ))
+            let scale = crate::scale::to_scale(rt, &object)?;
+            if as_table {
+                let include = table::Include::parse(query.get("includeObject"))?;
+                return Ok(json_response(
+                    StatusCode::OK,
+                    &table::of_scale(&scale, include),
+                ));
+            }
+            Ok(json_response(StatusCode::OK, &scale))
         }
         (&Method::POST, None, None) => {
             let body = read_body(request, &content_type).await?;
@@ -261,9 +302,16 @@ async fn resource_request(
                 &written.warnings,
             ))
         }
+        (&Method::POST, Some(name), Some("token"))
+            if rt.group.is_empty() && rt.plural == "serviceaccounts" =>
+        {
+            let body = read_body(request, &content_type).await?;
+            let token = crate::tokens::create(backend, namespace.unwrap_or_default(), name, body)?;
+            Ok(json_response(StatusCode::CREATED, &token))
+        }
         (&Method::DELETE, Some(name), None) => {
             let bytes = read_bytes(request).await?;
-            let options = delete_options(query, &bytes)?;
+            let options = delete_options(query, &bytes, &content_type)?;
             let deleted = backend.delete(rt, namespace, name, &options)?;
             if deleted.gone {
                 Ok(json_response(
@@ -276,7 +324,7 @@ async fn resource_request(
         }
         (&Method::DELETE, None, None) => {
             let bytes = read_bytes(request).await?;
-            let options = delete_options(query, &bytes)?;
+            let options = delete_options(query, &bytes, &content_type)?;
             let list = list_options(rt, query)?;
             let page = backend.list(
                 rt,
@@ -388,9 +436,15 @@ fn write_options(query: &Query) -> Result<WriteOptions, ApiError> {
     })
 }
 
-fn delete_options(query: &Query, body: &[u8]) -> Result<DeleteOptions, ApiError> {
+fn delete_options(
+    query: &Query,
+    body: &[u8],
+    content_type: &str,
+) -> Result<DeleteOptions, ApiError> {
     let body: Value = if body.is_empty() {
         Value::Null
+    } else if content_type.contains("protobuf") {
+        crate::protobuf::decode(body)?
     } else {
         serde_json::from_slice(body)
             .map_err(|e| ApiError::bad_request(format!("invalid DeleteOptions: {e}")))?
@@ -457,14 +511,18 @@ async fn read_body(request: Request<Incoming>, content_type: &str) -> Result<Val
     parse_body(&bytes, content_type)
 }
 
-/// Parses a request body as JSON, or YAML when the content type says so.
+/// Parses a request body as JSON, YAML or Kubernetes protobuf, as the content type says.
 ///
 /// # Errors
-/// 400 with the parser's message.
+/// 400 with the parser's message; 415 for CBOR and for protobuf of kinds
+/// [`crate::protobuf`] does not decode.
 pub fn parse_body(bytes: &[u8], content_type: &str) -> Result<Value, ApiError> {
-    if content_type.contains("protobuf") || content_type.contains("cbor") {
+    if content_type.contains("protobuf") {
+        return Ok(crate::protobuf::decode(bytes)?);
+    }
+    if content_type.contains("cbor") {
         return Err(ApiError::unsupported_media_type(format!(
-            "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got {content_type:?})"
+            "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (got {content_type:?})"
         )));
     }
     if content_type.contains("yaml") {

@@ -146,6 +146,7 @@ pub fn has_pending_finalization(rt: &ResourceType, object: &Value) -> bool {
 
 /// Reactions to a stored write: CRDs start (or stop) being served.
 pub fn after_write(backend: &Backend, rt: &ResourceType, stored: &[u8]) {
+    crate::custom::after_write(backend, rt, stored);
     if is(rt, "apiextensions.k8s.io", "CustomResourceDefinition") {
         let Ok(crd) = serde_json::from_slice::<Value>(stored) else {
             return;

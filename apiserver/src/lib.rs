@@ -10,8 +10,11 @@
 //! - [`crd`] validates CustomResourceDefinitions as kube-apiserver does.
 //!
 //! Inside: [`store`] (write-ahead log, revisions, watch history), [`backend`] (object
-//! semantics), the HTTP layer, discovery, tables, patches and server-side apply, and
-//! [`controllers`] (garbage collector, namespace deletion, workload simulator).
+//! semantics), the HTTP layer, discovery, tables, patches and server-side apply. Request
+//! bodies may be JSON, YAML or Kubernetes protobuf ([`protobuf`], which kubectl's typed
+//! clients send); answers are JSON. [`reviews`] and [`tokens`] answer `kubectl auth can-i`,
+//! `auth whoami` and `create token`. [`controllers`] runs the garbage collector, namespace
+//! deletion and the workload simulator.
 //!
 //! This crate depends on no other Sluice crate except `patch`.
 
@@ -30,8 +33,12 @@ pub mod managed;
 pub mod namespaces;
 pub mod object;
 pub mod openapi;
+pub mod openapi_v2;
 pub mod patch;
+pub mod printers;
+pub mod protobuf;
 pub mod resources;
+pub mod reviews;
 pub mod route;
 pub mod scale;
 pub mod selectors;
@@ -39,6 +46,7 @@ pub mod store;
 pub mod table;
 pub mod testing;
 pub mod tls;
+pub mod tokens;
 pub mod watch;
 
 use std::net::SocketAddr;

@@ -66,6 +66,9 @@ pub struct CustomResourceSchema {
     pub crd_name: String,
     /// The version's `openAPIV3Schema`.
     pub schema: Value,
+    /// The schema compiled for decoding, defaulting and validating objects (an error when
+    /// it cannot serve, which CRD validation prevents).
+    pub compiled: Result<Arc<crate::crd::ResourceSchema>, crate::crd::SchemaError>,
 }
 
 /// One served resource type (one group/version/plural).

@@ -5,6 +5,7 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -38,6 +39,7 @@ pub fn serve(
     let requested = query.get("resourceVersion").unwrap_or_default();
     let send_initial = query.flag("sendInitialEvents");
     let bookmarks = query.flag("allowWatchBookmarks");
+    let include = table::Include::parse(query.get("includeObject"))?;
     let timeout = match query.get("timeoutSeconds") {
         Some(text) if !text.is_empty() => Duration::from_secs(
             text.parse()
@@ -92,6 +94,8 @@ pub fn serve(
                 rt: Arc::clone(rt),
                 options,
                 as_table,
+                include,
+                definitions_sent: AtomicBool::new(false),
                 bookmarks,
                 send_initial,
                 timeout,
@@ -139,6 +143,10 @@ struct WatchTask {
     rt: Arc<ResourceType>,
     options: ListOptions,
     as_table: bool,
+    /// What table rows carry as their object.
+    include: table::Include,
+    /// Whether a table with column definitions was sent (later ones go without).
+    definitions_sent: AtomicBool,
     bookmarks: bool,
     send_initial: bool,
     timeout: Duration,
@@ -241,7 +249,7 @@ impl WatchTask {
                 .server
                 .backend
                 .present(&self.rt, stored)
-                .and_then(|object| table::from_object(&self.rt, &object))
+                .map(|object| self.table(&object))
             {
                 Ok(table) => frame(kind, &table),
                 Err(_) => return true,
@@ -261,7 +269,7 @@ impl WatchTask {
         let line = if self.as_table {
             match serde_json::from_slice::<Value>(presented)
                 .map_err(|e| ApiError::internal(e.to_string()))
-                .and_then(|o| table::from_object(&self.rt, &o))
+                .map(|o| self.table(&o))
             {
                 Ok(table) => frame(kind, &table),
                 Err(_) => return true,
@@ -272,10 +280,16 @@ impl WatchTask {
         self.sender.send(line).await.is_ok()
     }
 
+    /// The Table of one object; column definitions go with the first one only.
+    fn table(&self, object: &Value) -> Value {
+        let first = !self.definitions_sent.swap(true, Ordering::Relaxed);
+        table::from_object(&self.rt, object, self.include, first)
+    }
+
     fn needs_reencode(&self) -> bool {
         match &self.rt.codec {
             crate::resources::Codec::Builtin(decoder) => decoder.from_storage.is_some(),
-            crate::resources::Codec::Custom(_) => !self.rt.storage_version,
+            crate::resources::Codec::Custom(_) => true,
         }
     }
 }

@@ -1,6 +1,8 @@
 //! Every CustomResourceDefinition we generate into `manifests/crds/` must be one a real
 //! kube-apiserver accepts.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests may unwrap.
+
 use std::path::PathBuf;
 
 use sluice_apiserver::crd::validate_crd;

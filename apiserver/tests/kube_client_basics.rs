@@ -1,6 +1,8 @@
 //! kube-rs against the server: the everyday calls a controller makes behave as on a real
 //! cluster.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests may unwrap.
+
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
 use kube::api::{

@@ -30,10 +30,12 @@
 //! ```
 
 pub mod args;
+pub mod artifact;
 pub mod events;
 pub mod leader;
 pub mod metrics;
 pub mod reconcile;
+pub mod semver;
 pub mod server;
 pub mod status;
 pub mod telemetry;

@@ -166,6 +166,19 @@ pub(crate) fn decode(value: &Value) -> (Crd, Vec<FieldError>) {
     (crd, d.errors)
 }
 
+/// Decodes one `openAPIV3Schema` (of an already validated CRD) into [`Props`]; returns
+/// the problems found alongside.
+pub(crate) fn decode_schema(value: &Value) -> (Props, Vec<FieldError>) {
+    let mut d = Decoder::default();
+    let props = d.props(value, &Path::new("openAPIV3Schema"));
+    (props, d.errors)
+}
+
+#[cfg(test)]
+pub(crate) fn props_for_test(value: &Value) -> Props {
+    decode_schema(value).0
+}
+
 #[derive(Default)]
 struct Decoder {
     errors: Vec<FieldError>,

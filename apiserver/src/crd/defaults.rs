@@ -197,7 +197,7 @@ fn embedded_resources(
     errs
 }
 
-fn embedded_resource(path: &Path, map: &Map<String, Value>) -> Vec<FieldError> {
+pub(crate) fn embedded_resource(path: &Path, map: &Map<String, Value>) -> Vec<FieldError> {
     let mut errs = Vec::new();
     if !map.contains_key("apiVersion") {
         errs.push(FieldError::required(&path.child("apiVersion"), ""));

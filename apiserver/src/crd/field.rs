@@ -85,7 +85,8 @@ pub struct FieldError {
     /// What kind of failure this is.
     pub kind: FieldErrorKind,
     /// The offending value, for the kinds that show one (`Invalid`, `NotSupported`,
-    /// `Duplicate`, `TooMany`, `TypeInvalid`); `None` otherwise.
+    /// `Duplicate`, `TooMany`, `TypeInvalid`); `None` otherwise, and where the value is
+    /// deliberately not shown.
     pub value: Option<Value>,
     /// The detail message, exactly as Kubernetes words it where we know the wording; may be
     /// empty (a bare `Required value`).
@@ -136,6 +137,17 @@ impl FieldError {
             Some(value.into()),
             message,
         )
+    }
+
+    /// An `Invalid` error whose value is not shown (`field.OmitValueType`), as
+    /// Kubernetes reports failed CEL rules on objects and lists.
+    pub(crate) fn invalid_omitting_value(path: &Path, message: impl Into<String>) -> Self {
+        Self::new(path, FieldErrorKind::Invalid, None, message.into())
+    }
+
+    /// A `Duplicate` error whose value is not shown.
+    pub(crate) fn duplicate_omitting_value(path: &Path) -> Self {
+        Self::new(path, FieldErrorKind::Duplicate, None, String::new())
     }
 
     pub(crate) fn duplicate(path: &Path, value: impl Into<Value>) -> Self {
@@ -196,12 +208,11 @@ impl fmt::Display for FieldError {
             return write!(f, "unknown field {}", go_quote(&self.path));
         }
         write!(f, "{}: {}", self.path, self.kind)?;
-        if self.kind.shows_value() {
-            let rendered = self
-                .value
-                .as_ref()
-                .map_or_else(|| "null".to_string(), render_value);
-            write!(f, ": {rendered}")?;
+        // A missing value is an omitted one (`field.OmitValueType`); `null` is a value.
+        if self.kind.shows_value()
+            && let Some(value) = &self.value
+        {
+            write!(f, ": {}", render_value(value))?;
         }
         if !self.message.is_empty() {
             write!(f, ": {}", self.message)?;

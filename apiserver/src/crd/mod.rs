@@ -34,15 +34,22 @@
 //! );
 //! ```
 
+mod cel;
+mod coerce;
 mod decode;
 mod defaults;
 mod field;
+mod formats;
+mod listtype;
 mod names;
 mod openapi;
+mod resource;
 mod structural;
 mod types;
 mod validation;
 mod values;
 
+pub use coerce::DecodeError;
 pub use field::{FieldError, FieldErrorKind};
+pub use resource::{ResourceSchema, SchemaError};
 pub use validation::validate_crd;

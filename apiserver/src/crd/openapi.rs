@@ -12,6 +12,7 @@
 use std::sync::LazyLock;
 
 use regex::Regex;
+use serde_json::Value;
 
 use super::field::{FieldError, Path};
 use super::structural::{Structural, new_structural};
@@ -525,10 +526,40 @@ fn validation_rules(
             ));
         }
     }
+    for (i, field, message) in super::cel::compile_errors(rules) {
+        let rule = &rules[i];
+        cel_errors.push(FieldError::invalid(
+            &path.child("x-kubernetes-validations").index(i).child(field),
+            rule_json(rule),
+            message,
+        ));
+    }
     // Kubernetes only looks at the rules as CEL when the schema here and below is sound.
     if cel && errs.len() == errors_before_node {
         errs.extend(cel_errors);
     }
+}
+
+/// A rule as the JSON it was given (Go prints its internal struct).
+fn rule_json(rule: &super::types::Rule) -> Value {
+    let mut out = serde_json::Map::new();
+    out.insert("rule".into(), Value::from(rule.rule.as_str()));
+    for (key, value) in [
+        ("message", &rule.message),
+        ("messageExpression", &rule.message_expression),
+        ("fieldPath", &rule.field_path),
+    ] {
+        if !value.is_empty() {
+            out.insert(key.into(), Value::from(value.as_str()));
+        }
+    }
+    if let Some(reason) = &rule.reason {
+        out.insert("reason".into(), Value::from(reason.as_str()));
+    }
+    if let Some(optional) = rule.optional_old_self {
+        out.insert("optionalOldSelf".into(), Value::from(optional));
+    }
+    Value::Object(out)
 }
 
 fn path_valid(schema: &Props, field_path: &str) -> bool {

@@ -21,8 +21,8 @@
 //!
 //! What we do not check, and why:
 //!
-//! * CEL: `x-kubernetes-validations` rules are checked for shape only, never compiled nor
-//!   costed (there is no CEL implementation here), and not run against defaults.
+//! * CEL: `x-kubernetes-validations` rules are parsed (a syntax error refuses the CRD) but
+//!   not type-checked against the schema nor costed, and not run against defaults.
 //! * Regular expressions are compiled with Rust's `regex`, not Go's RE2: the syntax is
 //!   nearly the same, the error wording is not.
 //! * Values printed in messages for composite Go types (a whole `versions` list, a schema)

@@ -14,15 +14,22 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::field::{FieldError, Path, go_float, go_quote, render_value, sorted_json};
+use super::formats;
 use super::structural::{Nested, Structural, ValueValidation};
 
 /// A schema as kube-openapi sees it (`Structural.ToKubeOpenAPI`).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Schema {
     type_: String,
+    /// `x-kubernetes-int-or-string`: the type is `integer,string`.
+    int_or_string: bool,
     nullable: bool,
     format: String,
     vv: ValueValidation,
+    /// `x-kubernetes-list-type`, which decides how list items correlate on update.
+    list_type: Option<String>,
+    /// `x-kubernetes-list-map-keys`.
+    list_map_keys: Vec<String>,
     items: Option<Box<Schema>>,
     properties: BTreeMap<String, Schema>,
     /// `(allows, schema)`.
@@ -48,9 +55,16 @@ impl Schema {
         let (all_of, any_of, one_of, not) = junctors(&s.value_validation);
         Schema {
             type_: s.generic.type_.clone(),
+            int_or_string: s.extensions.x_int_or_string,
             nullable: s.generic.nullable,
-            format: s.value_validation.format.clone(),
+            format: formats::effective(
+                &s.generic.type_,
+                s.extensions.x_int_or_string,
+                &s.value_validation.format,
+            ),
             vv: s.value_validation.clone(),
+            list_type: s.extensions.x_list_type.clone(),
+            list_map_keys: s.extensions.x_list_map_keys.clone().unwrap_or_default(),
             items: s
                 .items
                 .as_deref()
@@ -79,9 +93,16 @@ impl Schema {
         let (all_of, any_of, one_of, not) = junctors(&n.value_validation);
         Schema {
             type_: n.forbidden_generics.type_.clone(),
+            int_or_string: n.forbidden_extensions.x_int_or_string,
             nullable: n.forbidden_generics.nullable,
-            format: n.value_validation.format.clone(),
+            format: formats::effective(
+                &n.forbidden_generics.type_,
+                n.forbidden_extensions.x_int_or_string,
+                &n.value_validation.format,
+            ),
             vv: n.value_validation.clone(),
+            list_type: None,
+            list_map_keys: Vec::new(),
             items: n.items.as_deref().map(|i| Box::new(Schema::from_nested(i))),
             properties: n
                 .properties
@@ -159,8 +180,21 @@ fn in_body(name: &str, rest: &str) -> String {
 
 /// Validates `data` against `schema`; errors are placed under `base` (the `default` field).
 pub(crate) fn validate_value(schema: &Schema, data: &Value, base: &Path) -> Vec<FieldError> {
+    validate_update(schema, data, None, base)
+}
+
+/// Validates `data` against `schema` as an update of `old`, ratcheting as kube-apiserver
+/// does: errors inside a part of the value that is unchanged from its correlated old
+/// value (object fields by name, `map` list items by key, `set` items by value) are not
+/// reported. With no `old` this is plain validation.
+pub(crate) fn validate_update(
+    schema: &Schema,
+    data: &Value,
+    old: Option<&Value>,
+    base: &Path,
+) -> Vec<FieldError> {
     let mut failures = Vec::new();
-    validate(schema, data, "", &mut failures);
+    validate(schema, data, old, "", &mut failures);
     failures
         .into_iter()
         .map(|f| to_field_error(f, base))
@@ -207,7 +241,10 @@ fn to_field_error(f: Failure, base: &Path) -> FieldError {
     }
 }
 
-fn validate(s: &Schema, data: &Value, path: &str, out: &mut Vec<Failure>) {
+fn validate(s: &Schema, data: &Value, old: Option<&Value>, path: &str, out: &mut Vec<Failure>) {
+    if old.is_some_and(|old| old == data) {
+        return;
+    }
     if data.is_null() {
         type_check(s, data, path, out);
         enum_check(s, data, path, out);
@@ -217,14 +254,17 @@ fn validate(s: &Schema, data: &Value, path: &str, out: &mut Vec<Failure>) {
     junctor_check(s, data, path, out);
     if let Value::String(text) = data {
         string_check(&s.vv, text, path, out);
+        format_check(s, text, path, out);
     }
     if let Value::Number(_) = data {
         number_check(&s.vv, data, path, out);
     }
     if let Value::Array(items) = data {
         if let Some(item_schema) = &s.items {
+            let old_items = old.and_then(Value::as_array);
             for (i, item) in items.iter().enumerate() {
-                validate(item_schema, item, &format!("{path}[{i}]"), out);
+                let old_item = old_items.and_then(|o| correlated_item(s, o, item));
+                validate(item_schema, item, old_item, &format!("{path}[{i}]"), out);
             }
         }
         let size = items.len() as i64;
@@ -253,15 +293,55 @@ fn validate(s: &Schema, data: &Value, path: &str, out: &mut Vec<Failure>) {
     }
     enum_check(s, data, path, out);
     if let Value::Object(map) = data {
-        object_check(s, map, path, out);
+        object_check(s, map, old.and_then(Value::as_object), path, out);
     }
 }
 
-fn type_check(s: &Schema, data: &Value, path: &str, out: &mut Vec<Failure>) {
-    if s.type_.is_empty() && s.format.is_empty() {
+/// The old item an item of a list correlates with: by key for `map` lists, by value for
+/// `set` lists; items of atomic lists do not correlate.
+pub(crate) fn correlated_item<'a>(s: &Schema, old: &'a [Value], item: &Value) -> Option<&'a Value> {
+    match s.list_type.as_deref() {
+        Some("map") => {
+            let key = |v: &Value| -> Option<Vec<Option<Value>>> {
+                let map = v.as_object()?;
+                Some(
+                    s.list_map_keys
+                        .iter()
+                        .map(|k| map.get(k).cloned())
+                        .collect(),
+                )
+            };
+            let wanted = key(item)?;
+            old.iter().find(|o| key(o).as_ref() == Some(&wanted))
+        }
+        Some("set") => old.iter().find(|o| *o == item),
+        _ => None,
+    }
+}
+
+/// A string checked against its (known, supported) format.
+fn format_check(s: &Schema, text: &str, path: &str, out: &mut Vec<Failure>) {
+    if s.format.is_empty() || !formats::known(&s.format) || formats::validates(&s.format, text) {
         return;
     }
-    let types: Vec<&str> = if s.type_.is_empty() {
+    out.push(Failure::validation(
+        Code::InvalidType,
+        path,
+        Value::from(text),
+        in_body(
+            path,
+            &format!("must be of type {}: {}", s.format, go_quote(text)),
+        ),
+    ));
+}
+
+fn type_check(s: &Schema, data: &Value, path: &str, out: &mut Vec<Failure>) {
+    if s.type_.is_empty() && s.format.is_empty() && !s.int_or_string {
+        return;
+    }
+    let types: Vec<&str> = if s.int_or_string {
+        vec!["integer", "string"]
+    } else if s.type_.is_empty() {
         Vec::new()
     } else {
         vec![s.type_.as_str()]
@@ -331,7 +411,7 @@ fn type_check(s: &Schema, data: &Value, path: &str, out: &mut Vec<Failure>) {
 
 fn is_valid(s: &Schema, data: &Value, path: &str) -> Result<(), Vec<Failure>> {
     let mut failures = Vec::new();
-    validate(s, data, path, &mut failures);
+    validate(s, data, None, path, &mut failures);
     if failures.is_empty() {
         Ok(())
     } else {
@@ -560,9 +640,17 @@ fn enum_check(s: &Schema, data: &Value, path: &str, out: &mut Vec<Failure>) {
 fn object_check(
     s: &Schema,
     map: &serde_json::Map<String, Value>,
+    old: Option<&serde_json::Map<String, Value>>,
     path: &str,
     out: &mut Vec<Failure>,
 ) {
+    // apiVersion and kind of the resource root are not correlated (they are converted).
+    let old_of = |k: &str| -> Option<&Value> {
+        if path.is_empty() && (k == "apiVersion" || k == "kind") {
+            return None;
+        }
+        old.and_then(|o| o.get(k))
+    };
     let count = map.len() as i64;
     if let Some(min) = s.vv.min_properties
         && count < min
@@ -604,7 +692,7 @@ fn object_check(
         Some((true, Some(ap))) => {
             for k in &keys {
                 if !s.properties.contains_key(*k) {
-                    validate(ap, &map[*k], &format!("{path}.{k}"), out);
+                    validate(ap, &map[*k], old_of(k), &format!("{path}.{k}"), out);
                 }
             }
         }
@@ -617,7 +705,7 @@ fn object_check(
             } else {
                 format!("{path}.{name}")
             };
-            validate(prop, v, &child, out);
+            validate(prop, v, old_of(name), &child, out);
         }
     }
     for k in s.vv.required.iter().flatten() {

@@ -838,6 +838,7 @@ mod tests {
 
     #[test]
     fn a_torn_tail_is_cut_and_earlier_writes_kept() {
+        use std::os::unix::fs::FileExt;
         let dir = tempfile::tempdir().unwrap();
         {
             let store = open(dir.path());
@@ -845,13 +846,23 @@ mod tests {
             put(&store, "b", "2");
         }
         let (_, segment) = wal::segments(dir.path()).unwrap().pop().unwrap();
-        let mut bytes = std::fs::read(&segment).unwrap();
-        let full = bytes.len();
-        bytes.extend_from_slice(&[42, 0, 0, 0, 1, 2, 3]); // a record header without its payload
-        std::fs::write(&segment, &bytes).unwrap();
+        let end = Wal::open(&segment).unwrap().0.len();
+        // A record header promising a payload that never made it to disk.
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&segment)
+            .unwrap();
+        file.write_all_at(&[42, 0, 0, 0, 1, 2, 3, 9, 9], end)
+            .unwrap();
+        drop(file);
         let store = open(dir.path());
         assert_eq!(store.revision(), 2);
-        assert_eq!(std::fs::metadata(&segment).unwrap().len() as usize, full);
+        let mut after = [0u8; 9];
+        std::fs::File::open(&segment)
+            .unwrap()
+            .read_exact_at(&mut after, end)
+            .unwrap();
+        assert_eq!(after, [0; 9], "the torn bytes were cleared");
         assert_eq!(put(&store, "c", "3"), 3);
         drop(store);
         assert_eq!(open(dir.path()).get("c").unwrap().revision, 3);

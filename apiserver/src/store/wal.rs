@@ -8,6 +8,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufReader, BufWriter, Read, Write};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
@@ -83,24 +84,37 @@ fn len_u32(len: usize) -> u32 {
     u32::try_from(len).unwrap_or(u32::MAX)
 }
 
-/// The open log file.
+/// How far ahead of the last record a segment is filled with zeros. Writing into space
+/// that is already allocated makes each `fdatasync` cheaper (no file size or extent
+/// metadata to flush), which is most of the cost of a durable write.
+const PREALLOCATE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// A torn append is at most one record; this bound covers the largest request body.
+const TORN_TAIL_BYTES: u64 = 4 * 1024 * 1024;
+
+/// The open log segment.
 #[derive(Debug)]
 pub(crate) struct Wal {
     path: PathBuf,
     file: File,
-    bytes: u64,
+    /// Where the next record goes.
+    offset: u64,
+    /// How many bytes of the file are allocated (zeros after `offset`).
+    allocated: u64,
     buffer: Vec<u8>,
 }
 
 impl Wal {
-    /// Opens (or creates) the log at `path`, replays its valid records, truncates any torn
-    /// tail, and returns the log positioned for appending with the records read.
+    /// Opens (or creates) the log segment at `path`, replays its valid records, clears any
+    /// torn tail, and returns the log positioned after the last valid record with the
+    /// records read.
     pub fn open(path: &Path) -> Result<(Wal, Vec<Record>), StoreError> {
         let io = |e| StoreError::Io(format!("open log {}: {e}", path.display()));
         let file = OpenOptions::new()
             .create(true)
+            .truncate(false)
             .read(true)
-            .append(true)
+            .write(true)
             .open(path)
             .map_err(io)?;
         let mut records = Vec::new();
@@ -113,7 +127,7 @@ impl Wal {
             }
             let len = u32::from_le_bytes([header[0], header[1], header[2], header[3]]);
             let crc = u32::from_le_bytes([header[4], header[5], header[6], header[7]]);
-            if len > MAX_RECORD {
+            if len == 0 || len > MAX_RECORD {
                 break;
             }
             let mut payload = vec![0u8; len as usize];
@@ -126,21 +140,27 @@ impl Wal {
             records.push(record);
             valid_len += 8 + u64::from(len);
         }
-        let actual_len = file.metadata().map_err(io)?.len();
-        if actual_len != valid_len {
-            tracing::warn!(path = %path.display(), kept = valid_len, dropped = actual_len - valid_len, "truncating torn tail of the write-ahead log");
-            file.set_len(valid_len).map_err(io)?;
-            file.sync_all().map_err(io)?;
+        let allocated = file.metadata().map_err(io)?.len();
+        let mut wal = Wal {
+            path: path.to_owned(),
+            file,
+            offset: valid_len,
+            allocated,
+            buffer: Vec::new(),
+        };
+        // Whatever follows the last valid record is either zeros or the remains of an
+        // append torn by a crash (never acknowledged): clear it so it cannot be misread.
+        let dirty_end = allocated.min(valid_len + TORN_TAIL_BYTES);
+        if dirty_end > valid_len && wal.has_nonzero(valid_len, dirty_end)? {
+            tracing::warn!(path = %path.display(), at = valid_len, "clearing a torn tail of the write-ahead log");
+            wal.zero(valid_len, dirty_end)?;
+            wal.file.sync_data().map_err(io)?;
         }
-        Ok((
-            Wal {
-                path: path.to_owned(),
-                file,
-                bytes: valid_len,
-                buffer: Vec::new(),
-            },
-            records,
-        ))
+        if wal.allocated < valid_len + PREALLOCATE_BYTES {
+            wal.extend(valid_len + PREALLOCATE_BYTES)?;
+            wal.file.sync_all().map_err(io)?;
+        }
+        Ok((wal, records))
     }
 
     /// Appends `records` and makes them durable before returning.
@@ -149,16 +169,57 @@ impl Wal {
         for record in records {
             record.encode(&mut self.buffer);
         }
+        let end = self.offset + self.buffer.len() as u64;
+        if end > self.allocated {
+            self.extend(end + PREALLOCATE_BYTES)?;
+        }
         let io = |e| StoreError::Io(format!("append to log {}: {e}", self.path.display()));
-        self.file.write_all(&self.buffer).map_err(io)?;
+        self.file
+            .write_all_at(&self.buffer, self.offset)
+            .map_err(io)?;
         self.file.sync_data().map_err(io)?;
-        self.bytes += self.buffer.len() as u64;
+        self.offset = end;
         Ok(())
     }
 
-    /// Size of the log in bytes.
+    /// Bytes of records in the segment.
     pub fn len(&self) -> u64 {
-        self.bytes
+        self.offset
+    }
+
+    /// Fills the file with zeros up to `target` bytes.
+    fn extend(&mut self, target: u64) -> Result<(), StoreError> {
+        let from = self.allocated;
+        self.zero(from, target)?;
+        self.allocated = target;
+        Ok(())
+    }
+
+    fn zero(&mut self, from: u64, to: u64) -> Result<(), StoreError> {
+        let io = |e| StoreError::Io(format!("allocate log {}: {e}", self.path.display()));
+        let chunk = vec![0u8; 1 << 20];
+        let mut at = from;
+        while at < to {
+            let n = usize::try_from((to - at).min(chunk.len() as u64)).unwrap_or(chunk.len());
+            self.file.write_all_at(&chunk[..n], at).map_err(io)?;
+            at += n as u64;
+        }
+        Ok(())
+    }
+
+    fn has_nonzero(&self, from: u64, to: u64) -> Result<bool, StoreError> {
+        let io = |e| StoreError::Io(format!("read log {}: {e}", self.path.display()));
+        let mut chunk = vec![0u8; 64 * 1024];
+        let mut at = from;
+        while at < to {
+            let n = usize::try_from((to - at).min(chunk.len() as u64)).unwrap_or(chunk.len());
+            self.file.read_exact_at(&mut chunk[..n], at).map_err(io)?;
+            if chunk[..n].iter().any(|&b| b != 0) {
+                return Ok(true);
+            }
+            at += n as u64;
+        }
+        Ok(false)
     }
 }
 
