@@ -118,7 +118,8 @@ spec:
 }
 
 async fn start() -> (sluice_apiserver::testing::TestServer, Kubectl) {
-    let server = sluice_apiserver::testing::start(&[])
+    // Without the workload simulator: its status writes would add managers to the objects.
+    let server = sluice_apiserver::testing::start_without_controllers(&[])
         .await
         .expect("server starts");
     let kubeconfig = server.kubeconfig_file().expect("kubeconfig written");
