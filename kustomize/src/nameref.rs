@@ -1,0 +1,297 @@
+//! Name references: once every rename is done (prefixes, suffixes, hashes, namespaces),
+//! fields that refer to a renamed object by name (`envFrom`, volumes,
+//! `serviceAccountName`, RoleBinding subjects, Ingress backends...) are updated, following
+//! kustomize's rules for choosing among candidates.
+
+use serde_json::Value;
+
+use crate::fieldspec::{self, FieldSpec};
+use crate::konfig::Konfig;
+use crate::resid::{Gvk, ResId};
+use crate::resource::{ResMap, Resource};
+
+/// What the candidate selection needs to know about a resource.
+#[derive(Debug, Clone)]
+struct Snapshot {
+    cur: ResId,
+    prev: Vec<ResId>,
+    org: ResId,
+    kind: String,
+    prefixes: Vec<String>,
+    suffixes: Vec<String>,
+}
+
+impl Snapshot {
+    fn of(r: &Resource) -> Snapshot {
+        Snapshot {
+            cur: r.cur_id(),
+            prev: r.prev_ids(),
+            org: r.org_id(),
+            kind: r.kind().to_owned(),
+            prefixes: r.prefixes.clone(),
+            suffixes: r.suffixes.clone(),
+        }
+    }
+
+    fn prefixes_suffixes_equal(&self, other: &Snapshot, allow_empty: bool) -> bool {
+        crate::resource::affixes_equal(
+            (&self.prefixes, &self.suffixes),
+            (&other.prefixes, &other.suffixes),
+            allow_empty,
+        )
+    }
+}
+
+/// Updates every name reference in `map`.
+pub(crate) fn fix(map: &mut ResMap, config: &Konfig) -> Result<(), String> {
+    let snapshots: Vec<Snapshot> = map.list.iter().map(Snapshot::of).collect();
+    // Filters per referrer, in kustomize's order: by target type, then by field spec.
+    let mut filters: Vec<Vec<(FieldSpec, Gvk)>> = vec![Vec::new(); map.list.len()];
+    for back_ref in &config.name_reference {
+        for spec in &back_ref.referrers {
+            for (i, snap) in snapshots.iter().enumerate() {
+                if snap.org.gvk.is_selected_by(&spec.gvk) {
+                    filters[i].push((spec.clone(), back_ref.target.clone()));
+                }
+            }
+        }
+    }
+    for (i, list) in filters.into_iter().enumerate() {
+        if list.is_empty() {
+            continue;
+        }
+        let candidates = referable_by(map, i, &snapshots)?;
+        let referrer = snapshots[i].clone();
+        let obj = &mut map.list[i].obj;
+        for (spec, target) in list {
+            let role_ref_gvk = if spec.path.ends_with("roleRef/name") {
+                role_ref_gvk(obj)
+            } else {
+                None
+            };
+            let ctx = Ctx {
+                referrer: &referrer,
+                target: &target,
+                role_ref: role_ref_gvk.as_ref(),
+                snapshots: &snapshots,
+                candidates: &candidates,
+            };
+            let mut spec = spec.clone();
+            spec.gvk = Gvk::default();
+            let mut set = |node: &mut Value| ctx.set(node);
+            fieldspec::apply(obj, &spec, None, &mut set).map_err(|e| {
+                format!(
+                    "updating name reference in '{}' field of '{}': {e}",
+                    spec.path, referrer.cur
+                )
+            })?;
+        }
+    }
+    Ok(())
+}
+
+fn role_ref_gvk(obj: &Value) -> Option<Gvk> {
+    let role_ref = obj.get("roleRef")?;
+    let group = role_ref.get("apiGroup")?.as_str()?;
+    let kind = role_ref.get("kind")?.as_str()?;
+    Some(Gvk::new(group, "", kind))
+}
+
+/// The resources `referrer` could refer to: all for a cluster-scoped referrer, else those in
+/// its namespace, cluster-scoped ones, and (for RoleBindings) those in the namespaces of its
+/// ServiceAccount subjects.
+fn referable_by(map: &ResMap, i: usize, snaps: &[Snapshot]) -> Result<Vec<usize>, String> {
+    let referrer = &snaps[i];
+    if referrer.cur.gvk.is_cluster_scoped() {
+        return Ok((0..snaps.len()).collect());
+    }
+    let mut binding_namespaces = Vec::new();
+    if referrer.kind == "RoleBinding" {
+        if let Some(subjects) = map.list[i].obj.get("subjects").and_then(Value::as_array) {
+            for s in subjects {
+                if let (Some(ns), Some(kind)) = (s.get("namespace"), s.get("kind")) {
+                    if kind.as_str() == Some("ServiceAccount") {
+                        match ns.as_str() {
+                            Some(n) => binding_namespaces.push(n.to_owned()),
+                            None => {
+                                return Err(format!(
+                                    "Invalid Input: namespace is blank for resource \"{}\"",
+                                    referrer.cur
+                                ));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(snaps
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| {
+            s.cur.gvk.is_cluster_scoped()
+                || s.cur.ns_equals(&referrer.cur)
+                || binding_namespaces.iter().any(|n| *n == s.cur.namespace)
+        })
+        .map(|(j, _)| j)
+        .collect())
+}
+
+struct Ctx<'a> {
+    referrer: &'a Snapshot,
+    target: &'a Gvk,
+    role_ref: Option<&'a Gvk>,
+    snapshots: &'a [Snapshot],
+    candidates: &'a [usize],
+}
+
+impl Ctx<'_> {
+    fn set(&self, node: &mut Value) -> Result<(), String> {
+        match node {
+            Value::Null => Ok(()),
+            Value::Object(_) => self.set_mapping(node),
+            Value::Array(items) => {
+                for item in items {
+                    match item {
+                        Value::Null => {}
+                        Value::Object(_) => self.set_mapping(item)?,
+                        Value::Array(_) => {
+                            return Err(
+                                "node is expected to be either a string or a map of string".into(),
+                            );
+                        }
+                        _ => self.set_scalar(item)?,
+                    }
+                }
+                Ok(())
+            }
+            _ => self.set_scalar(node),
+        }
+    }
+
+    fn set_scalar(&self, node: &mut Value) -> Result<(), String> {
+        let Value::String(old) = node else {
+            return Ok(());
+        };
+        let Some(j) = self.select(old, self.candidates, false)? else {
+            return Ok(());
+        };
+        let new = &self.snapshots[j].cur.name;
+        if new != old {
+            *node = Value::String(new.clone());
+        }
+        Ok(())
+    }
+
+    fn set_mapping(&self, node: &mut Value) -> Result<(), String> {
+        let Some(map) = node.as_object_mut() else {
+            return Err("expect a mapping node".into());
+        };
+        let Some(name) = map.get("name") else {
+            return Err("path config error; no 'name' field in node".into());
+        };
+        let old = match name {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let candidates: Vec<usize> = match map.get("namespace") {
+            None => self.candidates.to_vec(),
+            Some(ns) => {
+                let ns = match ns {
+                    Value::String(s) => s.clone(),
+                    Value::Null => String::new(),
+                    other => other.to_string(),
+                };
+                let by = |f: &dyn Fn(&Snapshot) -> String| -> Vec<usize> {
+                    self.candidates
+                        .iter()
+                        .copied()
+                        .filter(|&j| {
+                            let e = f(&self.snapshots[j]);
+                            e != "_non_namespaceable_" && e == ns
+                        })
+                        .collect()
+                };
+                let original = by(&|s: &Snapshot| s.org.effective_namespace().to_owned());
+                if original.is_empty() {
+                    by(&|s: &Snapshot| s.cur.effective_namespace().to_owned())
+                } else {
+                    original
+                }
+            }
+        };
+        let Some(j) = self.select(&old, &candidates, true)? else {
+            return Ok(());
+        };
+        let referral = &self.snapshots[j].cur;
+        if referral.name == old && referral.namespace.is_empty() {
+            return Ok(());
+        }
+        map.insert("name".into(), Value::String(referral.name.clone()));
+        if !referral.namespace.is_empty() {
+            map.insert(
+                "namespace".into(),
+                Value::String(referral.namespace.clone()),
+            );
+        }
+        Ok(())
+    }
+
+    fn select(
+        &self,
+        old: &str,
+        candidates: &[usize],
+        with_namespaces: bool,
+    ) -> Result<Option<usize>, String> {
+        let snaps = self.snapshots;
+        let mut c: Vec<usize> = candidates
+            .iter()
+            .copied()
+            .filter(|&j| snaps[j].prev.iter().any(|id| id.name == old))
+            .filter(|&j| {
+                snaps[j]
+                    .prev
+                    .iter()
+                    .any(|id| id.gvk.is_selected_by(self.target))
+            })
+            .filter(|&j| {
+                self.role_ref
+                    .is_none_or(|g| snaps[j].prev.iter().any(|id| id.gvk.is_selected_by(g)))
+            })
+            .filter(|&j| {
+                let r = &self.referrer.cur;
+                r.gvk.is_cluster_scoped()
+                    || snaps[j].cur.gvk.is_cluster_scoped()
+                    || snaps[j].kind == "ServiceAccount"
+                    || r.ns_equals(&snaps[j].cur)
+            })
+            .collect();
+        if c.len() == 1 {
+            return Ok(Some(c[0]));
+        }
+        c.retain(|&j| snaps[j].prefixes_suffixes_equal(self.referrer, true));
+        if c.len() > 1 {
+            c.retain(|&j| snaps[j].prefixes_suffixes_equal(self.referrer, false));
+        }
+        match c.len() {
+            0 => Ok(None),
+            1 => Ok(Some(c[0])),
+            _ => {
+                let first = &snaps[c[0]].cur;
+                let identical = c.iter().all(|&j| {
+                    snaps[j].cur.name == first.name
+                        && (!with_namespaces || snaps[j].cur.namespace == first.namespace)
+                });
+                if identical {
+                    Ok(Some(c[0]))
+                } else {
+                    let ids: Vec<String> = c.iter().map(|&j| snaps[j].cur.to_string()).collect();
+                    Err(format!(
+                        "found multiple possible referrals: {}",
+                        ids.join(", ")
+                    ))
+                }
+            }
+        }
+    }
+}
