@@ -38,6 +38,7 @@ mod replace;
 mod resid;
 mod resource;
 mod select;
+mod smp;
 mod target;
 mod transform;
 mod vars;

@@ -1,7 +1,6 @@
 //! `patches`, `patchesStrategicMerge` and `patchesJson6902`.
 
 use serde_json::Value;
-use sluice_patch::strategic::StrategicMerge;
 use sluice_patch::{BuiltinSchema, NoSchema, PatchSchema};
 
 use crate::openapi::OpenApi;
@@ -70,9 +69,6 @@ pub(crate) fn apply_strategic(
     if options.allow_name_change || options.allow_kind_change {
         target.store_previous_id();
     }
-    if patch.get("$patch").and_then(Value::as_str) == Some("delete") {
-        return Ok(false);
-    }
     let result = {
         let builtin = BuiltinSchema::for_object(&target.obj);
         let custom = openapi.and_then(|o| o.schema_for(&target.obj));
@@ -81,10 +77,10 @@ pub(crate) fn apply_strategic(
             (None, Some(b)) => b,
             (None, None) => &NoSchema,
         };
-        StrategicMerge::new(schema)
-            .allow_merge_directive(true)
-            .apply(&target.obj, patch)
-            .map_err(|e| e.to_string())?
+        crate::smp::merge(&target.obj, patch, schema)?
+    };
+    let Some(result) = result else {
+        return Ok(false);
     };
     target.obj = result;
     if target.obj.as_object().is_none_or(serde_json::Map::is_empty) {

@@ -255,8 +255,6 @@ fn copy_to(
 ) -> Result<(), String> {
     let create = options.is_some_and(|o| o.create);
     let parts = split_path(path);
-    let mut targets: Vec<*mut Value> = Vec::new();
-    let _ = &mut targets;
     let mut count = 0;
     let mut error = None;
     visit_mut(
@@ -311,13 +309,8 @@ fn set_field(
     }
     let value_is_scalar = !value.is_object() && !value.is_array();
     if created {
-        *field = if value_is_scalar {
-            // A created scalar has no tag: its text is typed again.
-            let text = scalar_text(&value);
-            crate::yaml::resolve_json(&text, Flavor::V3)
-        } else {
-            value
-        };
+        // A created field takes the value as it is, type included.
+        *field = value;
         return Ok(());
     }
     match field {
@@ -422,6 +415,17 @@ fn element_filter(part: &str) -> Option<ElementFilter> {
     })
 }
 
+/// The node created for a missing field followed by `rest`.
+fn fresh_for(rest: &[String]) -> Value {
+    match rest.first() {
+        None => Value::Null,
+        Some(p) if p.starts_with('[') || p.parse::<usize>().is_ok() || p == "*" => {
+            Value::Array(Vec::new())
+        }
+        Some(_) => Value::Object(Map::new()),
+    }
+}
+
 fn visit_mut(
     node: &mut Value,
     parts: &[String],
@@ -478,7 +482,12 @@ fn visit(
                     visit(item, rest, create, false, f)?;
                 }
             } else if let Ok(i) = head.parse::<usize>() {
-                if let Some(item) = items.get_mut(i) {
+                if i == items.len() && create {
+                    items.push(fresh_for(rest));
+                    if let Some(item) = items.get_mut(i) {
+                        visit(item, rest, create, true, f)?;
+                    }
+                } else if let Some(item) = items.get_mut(i) {
                     visit(item, rest, create, false, f)?;
                 }
             }
@@ -489,14 +498,7 @@ fn visit(
                 if !create {
                     return Ok(());
                 }
-                let fresh = if rest.is_empty() {
-                    Value::Null
-                } else if rest.first().is_some_and(|p| p.starts_with('[')) {
-                    Value::Array(Vec::new())
-                } else {
-                    Value::Object(Map::new())
-                };
-                map.insert(head.clone(), fresh);
+                map.insert(head.clone(), fresh_for(rest));
                 if let Some(next) = map.get_mut(head.as_str()) {
                     return visit(next, rest, create, true, f);
                 }

@@ -175,6 +175,16 @@ pub(crate) fn set_pairs_on(
     specs: &[FieldSpec],
 ) -> Result<(), String> {
     for (k, v) in pairs {
+        if !matches!(
+            crate::yaml::resolve_json(k, crate::yaml::Flavor::V3),
+            Value::String(_)
+        ) {
+            // kustomize writes the key untagged; it reads back as a non-string key, which
+            // JSON cannot hold.
+            return Err(format!(
+                "key {k:?}: json: unsupported type: map[interface {{}}]interface {{}}"
+            ));
+        }
         for spec in specs {
             fieldspec::apply(
                 &mut res.obj,
