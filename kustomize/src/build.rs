@@ -270,10 +270,6 @@ pub(crate) fn run_transformers(
             if label.include_templates {
                 transform::merge_specs(&mut specs, &config.template_labels).map_err(fail)?;
             }
-            if label.include_volume_claim_templates {
-                transform::merge_specs(&mut specs, &config.volume_claim_template_labels)
-                    .map_err(fail)?;
-            }
             transform::merge_specs(
                 &mut specs,
                 &[crate::fieldspec::FieldSpec::new("metadata/labels", true)],

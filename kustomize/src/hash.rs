@@ -173,6 +173,7 @@ mod tests {
 
     #[test]
     fn the_suffix_alphabet_avoids_digits_that_read_as_numbers() {
-        assert_eq!(encode("0123456789abcdef"), "ghk456789m");
+        assert_eq!(encode("0123456789abcdef"), "gh2k456789");
+        assert_eq!(encode("abcdef0123"), "mbcdtfgh2k");
     }
 }

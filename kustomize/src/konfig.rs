@@ -14,13 +14,10 @@ const METADATA_LABELS: &str = r"
 -:-:ReplicaSet spec/template/metadata/labels create
 -:-:DaemonSet spec/template/metadata/labels create
 apps:-:StatefulSet spec/template/metadata/labels create
+apps:-:StatefulSet spec/volumeClaimTemplates[]/metadata/labels create
 batch:-:Job spec/template/metadata/labels create
 batch:-:CronJob spec/jobTemplate/metadata/labels create
 batch:-:CronJob spec/jobTemplate/spec/template/metadata/labels create
-";
-
-const VOLUME_CLAIM_TEMPLATE_LABELS: &str = r"
-apps:-:StatefulSet spec/volumeClaimTemplates[]/metadata/labels create
 ";
 
 const COMMON_LABEL_SELECTORS: &str = r"
@@ -353,8 +350,6 @@ pub(crate) struct Konfig {
     pub common_labels: Vec<FieldSpec>,
     /// `labels` with `includeTemplates`: metadata and templates.
     pub template_labels: Vec<FieldSpec>,
-    /// `labels` with `includeVolumeClaimTemplates`.
-    pub volume_claim_template_labels: Vec<FieldSpec>,
     pub common_annotations: Vec<FieldSpec>,
     pub namespace: Vec<FieldSpec>,
     pub name_prefix: Vec<FieldSpec>,
@@ -378,14 +373,11 @@ impl Konfig {
         static KONFIG: OnceLock<Konfig> = OnceLock::new();
         KONFIG.get_or_init(|| {
             let metadata_labels = table(METADATA_LABELS);
-            let volume_claims = table(VOLUME_CLAIM_TEMPLATE_LABELS);
             let mut common_labels = table(COMMON_LABEL_SELECTORS);
             common_labels.extend(metadata_labels.iter().cloned());
-            common_labels.extend(volume_claims.iter().cloned());
             Konfig {
                 common_labels,
                 template_labels: metadata_labels,
-                volume_claim_template_labels: volume_claims,
                 common_annotations: table(COMMON_ANNOTATIONS),
                 namespace: table(NAMESPACE),
                 name_prefix: table("* metadata/name"),
@@ -421,8 +413,8 @@ mod tests {
     #[test]
     fn tables_parse_with_the_expected_sizes() {
         let k = Konfig::builtin();
-        assert_eq!(k.template_labels.len(), 9);
-        assert_eq!(k.common_labels.len(), 22 + 9 + 1);
+        assert_eq!(k.template_labels.len(), 10);
+        assert_eq!(k.common_labels.len(), 22 + 10);
         assert_eq!(k.common_annotations.len(), 9);
         assert_eq!(k.images.len(), 6);
         assert_eq!(k.name_reference.len(), 16);

@@ -103,8 +103,6 @@ pub(crate) struct Label {
     pub include_selectors: bool,
     #[serde(default, deserialize_with = "nullable")]
     pub include_templates: bool,
-    #[serde(default, deserialize_with = "nullable")]
-    pub include_volume_claim_templates: bool,
     #[serde(default, deserialize_with = "nullable", rename = "fields")]
     pub field_specs: Vec<FieldSpecArg>,
 }

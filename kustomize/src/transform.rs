@@ -225,7 +225,7 @@ pub(crate) fn image(
     specs: &[FieldSpec],
 ) -> Result<(), String> {
     let pattern = regex::Regex::new(&format!(
-        "^{}(:[a-zA-Z0-9_.{{}}-]*)?(@[a-zA-Z0-9]+([.+_-][a-zA-Z0-9]+)*:[a-zA-Z0-9_.{{}}-]*)?$",
+        "^{}(:[a-zA-Z0-9_.{{}}-]*)?(@sha256:[a-zA-Z0-9_.{{}}-]*)?$",
         img.name
     ))
     .ok();
