@@ -28,6 +28,21 @@ impl FieldSpec {
     }
 }
 
+/// [`FieldSpec::matches`] without building the object's GVK.
+fn matches_object(spec: &FieldSpec, obj: &Value) -> bool {
+    let g = &spec.gvk;
+    if g.group.is_empty() && g.version.is_empty() && g.kind.is_empty() {
+        return true;
+    }
+    let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("");
+    if !g.kind.is_empty() && g.kind != kind {
+        return false;
+    }
+    let api_version = obj.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+    let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
+    (g.group.is_empty() || g.group == group) && (g.version.is_empty() || g.version == version)
+}
+
 /// What kind of node the last path element is created as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum CreateKind {
@@ -72,7 +87,7 @@ pub(crate) fn apply(
     create_kind: Option<CreateKind>,
     set: &mut SetFn<'_>,
 ) -> Result<(), String> {
-    if !spec.matches(&Gvk::of(obj)) {
+    if !matches_object(spec, obj) {
         return Ok(());
     }
     let path = split_path(&spec.path);

@@ -19,12 +19,17 @@ struct Snapshot {
     kind: String,
     prefixes: Vec<String>,
     suffixes: Vec<String>,
+    cluster_scoped: bool,
+    namespace: String,
 }
 
 impl Snapshot {
     fn of(r: &Resource) -> Snapshot {
+        let cur = r.cur_id();
         Snapshot {
-            cur: r.cur_id(),
+            cluster_scoped: cur.gvk.is_cluster_scoped(),
+            namespace: cur.effective_namespace().to_owned(),
+            cur,
             prev: r.prev_ids(),
             org: r.org_id(),
             kind: r.kind().to_owned(),
@@ -45,6 +50,20 @@ impl Snapshot {
 /// Updates every name reference in `map`.
 pub(crate) fn fix(map: &mut ResMap, config: &Konfig) -> Result<(), String> {
     let snapshots: Vec<Snapshot> = map.list.iter().map(Snapshot::of).collect();
+    // Resources by the names they had before a rename (only renamed ones can be referred
+    // to by an old name), in list order.
+    let mut by_prev_name: std::collections::HashMap<&str, Vec<usize>> =
+        std::collections::HashMap::new();
+    for (j, snap) in snapshots.iter().enumerate() {
+        let mut names: Vec<&str> = snap.prev.iter().map(|id| id.name.as_str()).collect();
+        names.dedup();
+        for name in names {
+            let list = by_prev_name.entry(name).or_default();
+            if list.last() != Some(&j) {
+                list.push(j);
+            }
+        }
+    }
     // Filters per referrer, in kustomize's order: by target type, then by field spec.
     let mut filters: Vec<Vec<(FieldSpec, Gvk)>> = vec![Vec::new(); map.list.len()];
     for back_ref in &config.name_reference {
@@ -61,6 +80,10 @@ pub(crate) fn fix(map: &mut ResMap, config: &Konfig) -> Result<(), String> {
             continue;
         }
         let candidates = referable_by(map, i, &snapshots)?;
+        let mut is_candidate = vec![false; snapshots.len()];
+        for &j in &candidates {
+            is_candidate[j] = true;
+        }
         let referrer = snapshots[i].clone();
         let obj = &mut map.list[i].obj;
         for (spec, target) in list {
@@ -75,6 +98,8 @@ pub(crate) fn fix(map: &mut ResMap, config: &Konfig) -> Result<(), String> {
                 role_ref: role_ref_gvk.as_ref(),
                 snapshots: &snapshots,
                 candidates: &candidates,
+                is_candidate: &is_candidate,
+                by_prev_name: &by_prev_name,
             };
             let mut spec = spec.clone();
             spec.gvk = Gvk::default();
@@ -102,7 +127,7 @@ fn role_ref_gvk(obj: &Value) -> Option<Gvk> {
 /// ServiceAccount subjects.
 fn referable_by(map: &ResMap, i: usize, snaps: &[Snapshot]) -> Result<Vec<usize>, String> {
     let referrer = &snaps[i];
-    if referrer.cur.gvk.is_cluster_scoped() {
+    if referrer.cluster_scoped {
         return Ok((0..snaps.len()).collect());
     }
     let mut binding_namespaces = Vec::new();
@@ -129,8 +154,8 @@ fn referable_by(map: &ResMap, i: usize, snaps: &[Snapshot]) -> Result<Vec<usize>
         .iter()
         .enumerate()
         .filter(|(_, s)| {
-            s.cur.gvk.is_cluster_scoped()
-                || s.cur.ns_equals(&referrer.cur)
+            s.cluster_scoped
+                || s.namespace == referrer.namespace
                 || binding_namespaces.iter().any(|n| *n == s.cur.namespace)
         })
         .map(|(j, _)| j)
@@ -143,6 +168,8 @@ struct Ctx<'a> {
     role_ref: Option<&'a Gvk>,
     snapshots: &'a [Snapshot],
     candidates: &'a [usize],
+    is_candidate: &'a [bool],
+    by_prev_name: &'a std::collections::HashMap<&'a str, Vec<usize>>,
 }
 
 impl Ctx<'_> {
@@ -173,7 +200,7 @@ impl Ctx<'_> {
         let Value::String(old) = node else {
             return Ok(());
         };
-        let Some(j) = self.select(old, self.candidates, false)? else {
+        let Some(j) = self.select(old, None, false)? else {
             return Ok(());
         };
         let new = &self.snapshots[j].cur.name;
@@ -194,8 +221,8 @@ impl Ctx<'_> {
             Value::String(s) => s.clone(),
             other => other.to_string(),
         };
-        let candidates: Vec<usize> = match map.get("namespace") {
-            None => self.candidates.to_vec(),
+        let candidates: Option<Vec<usize>> = match map.get("namespace") {
+            None => None,
             Some(ns) => {
                 let ns = match ns {
                     Value::String(s) => s.clone(),
@@ -213,14 +240,14 @@ impl Ctx<'_> {
                         .collect()
                 };
                 let original = by(&|s: &Snapshot| s.org.effective_namespace().to_owned());
-                if original.is_empty() {
-                    by(&|s: &Snapshot| s.cur.effective_namespace().to_owned())
+                Some(if original.is_empty() {
+                    by(&|s: &Snapshot| s.namespace.clone())
                 } else {
                     original
-                }
+                })
             }
         };
-        let Some(j) = self.select(&old, &candidates, true)? else {
+        let Some(j) = self.select(&old, candidates.as_deref(), true)? else {
             return Ok(());
         };
         let referral = &self.snapshots[j].cur;
@@ -237,16 +264,26 @@ impl Ctx<'_> {
         Ok(())
     }
 
+    /// Chooses the referral among `candidates` (all referable resources when `None`).
     fn select(
         &self,
         old: &str,
-        candidates: &[usize],
+        candidates: Option<&[usize]>,
         with_namespaces: bool,
     ) -> Result<Option<usize>, String> {
         let snaps = self.snapshots;
-        let mut c: Vec<usize> = candidates
-            .iter()
-            .copied()
+        let renamed_from_old: &[usize] =
+            self.by_prev_name.get(old).map(Vec::as_slice).unwrap_or(&[]);
+        let pool: Vec<usize> = match candidates {
+            None => renamed_from_old
+                .iter()
+                .copied()
+                .filter(|&j| self.is_candidate[j])
+                .collect(),
+            Some(c) => c.to_vec(),
+        };
+        let mut c: Vec<usize> = pool
+            .into_iter()
             .filter(|&j| snaps[j].prev.iter().any(|id| id.name == old))
             .filter(|&j| {
                 snaps[j]
@@ -259,11 +296,11 @@ impl Ctx<'_> {
                     .is_none_or(|g| snaps[j].prev.iter().any(|id| id.gvk.is_selected_by(g)))
             })
             .filter(|&j| {
-                let r = &self.referrer.cur;
-                r.gvk.is_cluster_scoped()
-                    || snaps[j].cur.gvk.is_cluster_scoped()
+                let r = self.referrer;
+                r.cluster_scoped
+                    || snaps[j].cluster_scoped
                     || snaps[j].kind == "ServiceAccount"
-                    || r.ns_equals(&snaps[j].cur)
+                    || r.namespace == snaps[j].namespace
             })
             .collect();
         if c.len() == 1 {

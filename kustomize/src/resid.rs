@@ -62,7 +62,13 @@ impl Gvk {
     /// Whether kustomize knows this type to be cluster-scoped (from its built-in schema);
     /// unknown types count as namespaced.
     pub(crate) fn is_cluster_scoped(&self) -> bool {
-        CLUSTER_SCOPED.contains(&(self.api_version().as_str(), self.kind.as_str()))
+        CLUSTER_SCOPED.iter().any(|(api_version, kind)| {
+            *kind == self.kind
+                && match api_version.split_once('/') {
+                    Some((g, v)) => g == self.group && v == self.version,
+                    None => self.group.is_empty() && *api_version == self.version,
+                }
+        })
     }
 }
 
@@ -184,6 +190,15 @@ impl ResId {
     /// Same GVK, name and effective namespace.
     pub(crate) fn equals(&self, other: &ResId) -> bool {
         self.gvk == other.gvk && self.name == other.name && self.ns_equals(other)
+    }
+
+    /// A key equal for ids that [`ResId::equals`] says are equal.
+    pub(crate) fn key(&self) -> (Gvk, String, String) {
+        (
+            self.gvk.clone(),
+            self.name.clone(),
+            self.effective_namespace().to_owned(),
+        )
     }
 }
 

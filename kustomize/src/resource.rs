@@ -253,9 +253,18 @@ impl ResMap {
         Ok(())
     }
 
+    /// Appends many, refusing ids already present (in `self` or earlier in `other`).
     pub(crate) fn append_all(&mut self, other: ResMap) -> Result<(), String> {
+        let mut seen: std::collections::HashSet<_> =
+            self.list.iter().map(|r| r.cur_id().key()).collect();
         for res in other.list {
-            self.append(res)?;
+            let id = res.cur_id();
+            if !seen.insert(id.key()) {
+                return Err(format!(
+                    "may not add resource with an already registered id: {id}"
+                ));
+            }
+            self.list.push(res);
         }
         Ok(())
     }

@@ -290,8 +290,9 @@ impl Builder {
     }
 
     fn accumulate_inner(&mut self, t: &Target, acc: &mut Accumulator) -> Result<(), Error> {
+        let mut seen: IdSet = acc.map.list.iter().map(|r| r.cur_id().key()).collect();
         for entry in &t.kust.resources {
-            self.accumulate_resource(t, acc, entry)?;
+            self.accumulate_resource(t, acc, &mut seen, entry)?;
         }
         for crd in &t.kust.crds {
             self.fs.read_file(&t.dir, crd)?;
@@ -354,6 +355,7 @@ impl Builder {
         &mut self,
         t: &Target,
         acc: &mut Accumulator,
+        seen: &mut IdSet,
         entry: &str,
     ) -> Result<(), Error> {
         let (path, kind) = self.fs.resolve(&t.dir, entry)?;
@@ -378,14 +380,12 @@ impl Builder {
                         r.set_annotation(ORIGIN_ANNOTATION, &origin);
                     }
                 }
-                for r in resources {
-                    acc.map
-                        .append(r)
-                        .map_err(|reason| Error::AccumulateResources {
-                            path: shown.clone(),
-                            reason,
-                        })?;
-                }
+                append_checked(&mut acc.map, seen, resources).map_err(|reason| {
+                    Error::AccumulateResources {
+                        path: shown.clone(),
+                        reason,
+                    }
+                })?;
                 Ok(())
             }
             Kind::Dir => {
@@ -402,12 +402,12 @@ impl Builder {
                     });
                 }
                 let built = self.accumulate(&sub, Accumulator::new())?;
-                acc.map
-                    .append_all(built.map)
-                    .map_err(|reason| Error::AccumulateResources {
+                append_checked(&mut acc.map, seen, built.map.list).map_err(|reason| {
+                    Error::AccumulateResources {
                         path: t.file.clone(),
                         reason,
-                    })?;
+                    }
+                })?;
                 for var in built.vars {
                     if acc.vars.iter().any(|v| v.name == var.name) {
                         return Err(Error::Transform {
@@ -612,6 +612,27 @@ impl Builder {
     pub(crate) fn is_building(&self) -> usize {
         self.stack.len()
     }
+}
+
+/// The ids present, for duplicate checks while resources are accumulated.
+type IdSet = std::collections::HashSet<(crate::resid::Gvk, String, String)>;
+
+/// Appends `resources`, refusing ids already in `seen` (which tracks `map`).
+fn append_checked(
+    map: &mut ResMap,
+    seen: &mut IdSet,
+    resources: Vec<Resource>,
+) -> Result<(), String> {
+    for res in resources {
+        let id = res.cur_id();
+        if !seen.insert(id.key()) {
+            return Err(format!(
+                "may not add resource with an already registered id: {id}"
+            ));
+        }
+        map.list.push(res);
+    }
+    Ok(())
 }
 
 fn looks_remote(entry: &str) -> bool {

@@ -98,9 +98,11 @@ pub(crate) fn namespace(
             fieldspec::apply(&mut res.obj, spec, Some(CreateKind::Scalar), &mut setter)
                 .map_err(|e| format!("namespace transformation failed: {e}"))?;
         }
-        let id = map.list[i].cur_id();
-        let count = map.list.iter().filter(|r| r.cur_id().equals(&id)).count();
-        if count != 1 {
+    }
+    let mut seen = std::collections::HashSet::new();
+    for r in &map.list {
+        let id = r.cur_id();
+        if !seen.insert(id.key()) {
             return Err(format!(
                 "namespace transformation produces ID conflict: {id}"
             ));
