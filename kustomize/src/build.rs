@@ -230,6 +230,12 @@ pub(crate) fn run_transformers(
             .map_err(fail)?;
         }
     }
+    if k.patches_strategic_merge
+        .as_ref()
+        .is_some_and(|p| !p.is_empty())
+    {
+        record(t, acc, "PatchStrategicMergeTransformer");
+    }
     for entry in &k.patches {
         let text = patch_text(builder, t, &entry.patch, &entry.path)?;
         let parsed = patch::parse(&text).map_err(fail)?;
@@ -249,18 +255,22 @@ pub(crate) fn run_transformers(
             openapi,
         )
         .map_err(fail)?;
+        record(t, acc, "PatchTransformer");
     }
     let config = acc.config.clone();
     if !k.namespace.is_empty() {
         transform::namespace(&mut acc.map, &k.namespace, &config.namespace).map_err(fail)?;
+        record(t, acc, "NamespaceTransformer");
     }
     if !k.name_prefix.is_empty() {
         transform::prefix_suffix(&mut acc.map, &k.name_prefix, &config.name_prefix, true)
             .map_err(fail)?;
+        record(t, acc, "PrefixTransformer");
     }
     if !k.name_suffix.is_empty() {
         transform::prefix_suffix(&mut acc.map, &k.name_suffix, &config.name_suffix, false)
             .map_err(fail)?;
+        record(t, acc, "SuffixTransformer");
     }
     for label in &k.labels {
         let mut specs = specs_from_args(&label.field_specs);
@@ -282,11 +292,14 @@ pub(crate) fn run_transformers(
             .map(|(a, b)| (a.clone(), b.clone()))
             .collect();
         transform::set_pairs(&mut acc.map, &pairs, &specs).map_err(fail)?;
+        record(t, acc, "LabelTransformer");
     }
-    if let Some(common) = &k.common_labels {
+    let common = k.common_labels.clone().unwrap_or_default();
+    if !common.is_empty() || !k.labels.is_empty() {
         let pairs: Vec<(String, String)> =
             common.iter().map(|(a, b)| (a.clone(), b.clone())).collect();
         transform::set_pairs(&mut acc.map, &pairs, &config.common_labels).map_err(fail)?;
+        record(t, acc, "LabelTransformer");
     }
     if !k.common_annotations.is_empty() {
         let pairs: Vec<(String, String)> = k
@@ -295,6 +308,7 @@ pub(crate) fn run_transformers(
             .map(|(a, b)| (a.clone(), b.clone()))
             .collect();
         transform::set_pairs(&mut acc.map, &pairs, &config.common_annotations).map_err(fail)?;
+        record(t, acc, "AnnotationsTransformer");
     }
     for entry in k.patches_json6902.iter().flatten() {
         let Some(target) = &entry.target else {
@@ -335,13 +349,16 @@ pub(crate) fn run_transformers(
             openapi,
         )
         .map_err(fail)?;
+        record(t, acc, "PatchJson6902Transformer");
     }
     for replica in &k.replicas {
         transform::replicas(&mut acc.map, &replica.name, replica.count, &config.replicas)
             .map_err(fail)?;
+        record(t, acc, "ReplicaCountTransformer");
     }
     for image in &k.images {
         transform::image(&mut acc.map, image, &config.images).map_err(fail)?;
+        record(t, acc, "ImageTagTransformer");
     }
     if !k.replacements.is_empty() {
         let mut all = Vec::new();
@@ -372,8 +389,36 @@ pub(crate) fn run_transformers(
             }
         }
         crate::replace::apply(&mut acc.map, &all).map_err(fail)?;
+        record(t, acc, "ReplacementTransformer");
     }
     Ok(())
+}
+
+/// With origin tracking on, records that a built-in transformer ran: every resource gets
+/// an entry in its transformations annotation (or, lacking an origin, the transformer as
+/// its origin), as kustomize's `AddTransformerAnnotation` does.
+fn record(t: &Target, acc: &mut Accumulator, kind: &str) {
+    let Some(origin) = &t.origin else {
+        return;
+    };
+    let configured_in = crate::target::join_clean(origin, &t.file_name);
+    for res in &mut acc.map.list {
+        if res.annotation(ORIGIN_ANNOTATION).is_none() {
+            let value = format!(
+                "configuredIn: {configured_in}\nconfiguredBy:\n  apiVersion: builtin\n  kind: {kind}\n"
+            );
+            res.set_annotation(ORIGIN_ANNOTATION, &value);
+            continue;
+        }
+        let mut value = res
+            .annotation(TRANSFORMER_ANNOTATION)
+            .unwrap_or_default()
+            .to_owned();
+        value.push_str(&format!(
+            "- configuredIn: {configured_in}\n  configuredBy:\n    apiVersion: builtin\n    kind: {kind}\n"
+        ));
+        res.set_annotation(TRANSFORMER_ANNOTATION, &value);
+    }
 }
 
 /// A `patchesStrategicMerge` entry written inline (YAML with a map), not a file name.

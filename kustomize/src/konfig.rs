@@ -391,6 +391,39 @@ impl Konfig {
     }
 }
 
+impl Konfig {
+    /// Adds the entries of `other` this configuration lacks (kustomize merges a base's
+    /// configuration into its parent's).
+    pub(crate) fn merge(&mut self, other: &Konfig) {
+        fn add(into: &mut Vec<FieldSpec>, more: &[FieldSpec]) {
+            for spec in more {
+                if !into.contains(spec) {
+                    into.push(spec.clone());
+                }
+            }
+        }
+        add(&mut self.common_labels, &other.common_labels);
+        add(&mut self.template_labels, &other.template_labels);
+        add(&mut self.common_annotations, &other.common_annotations);
+        add(&mut self.namespace, &other.namespace);
+        add(&mut self.name_prefix, &other.name_prefix);
+        add(&mut self.name_suffix, &other.name_suffix);
+        add(&mut self.images, &other.images);
+        add(&mut self.replicas, &other.replicas);
+        add(&mut self.var_reference, &other.var_reference);
+        for back_ref in &other.name_reference {
+            match self
+                .name_reference
+                .iter_mut()
+                .find(|b| b.target == back_ref.target)
+            {
+                Some(existing) => add(&mut existing.referrers, &back_ref.referrers),
+                None => self.name_reference.push(back_ref.clone()),
+            }
+        }
+    }
+}
+
 fn name_references(text: &str) -> Vec<NameBackReference> {
     let mut out: Vec<NameBackReference> = Vec::new();
     for line in text.lines().filter(|l| !l.trim().is_empty()) {

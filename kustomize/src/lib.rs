@@ -25,6 +25,7 @@
 use std::path::Path;
 
 mod build;
+mod crds;
 mod error;
 mod fieldspec;
 mod fsys;

@@ -337,6 +337,19 @@ fn set_field(
 
 /// Splits a replacement path on dots outside brackets.
 pub(crate) fn split_path(path: &str) -> Vec<String> {
+    split_path_raw(path)
+        .into_iter()
+        .map(|p| {
+            // `[a.b/c]` without `=` quotes a field name holding dots.
+            match p.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
+                Some(inner) if !inner.contains('=') => inner.to_owned(),
+                _ => p,
+            }
+        })
+        .collect()
+}
+
+fn split_path_raw(path: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     let mut depth = 0;

@@ -295,7 +295,21 @@ impl Builder {
             self.accumulate_resource(t, acc, &mut seen, entry)?;
         }
         for crd in &t.kust.crds {
-            self.fs.read_file(&t.dir, crd)?;
+            let (path, text) = self.fs.read_file(&t.dir, crd)?;
+            let doc = parse_documents(&text, Flavor::V2)
+                .map_err(|e| Error::ParseYaml {
+                    path: self.fs.display(&path),
+                    reason: e.to_string(),
+                })?
+                .into_iter()
+                .next()
+                .unwrap_or(Value::Null);
+            crate::crds::load(&doc, &mut acc.config).map_err(|reason| {
+                Error::AccumulateResources {
+                    path: self.fs.display(&path),
+                    reason: format!("loading CRDs: unable to parse open API definition: {reason}"),
+                }
+            })?;
         }
         self.run_generators(t, acc)?;
         for entry in &t.kust.components {
@@ -402,6 +416,7 @@ impl Builder {
                     });
                 }
                 let built = self.accumulate(&sub, Accumulator::new())?;
+                acc.config.merge(&built.config);
                 append_checked(&mut acc.map, seen, built.map.list).map_err(|reason| {
                     Error::AccumulateResources {
                         path: t.file.clone(),
