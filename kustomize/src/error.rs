@@ -82,14 +82,3 @@ pub enum Error {
         reason: String,
     },
 }
-
-impl Error {
-    /// Prefixes the path of the error with the directory it was found from, so that a failure
-    /// deep in a base still names the file from the build root.
-    pub(crate) fn transform(path: impl Into<String>, reason: impl Into<String>) -> Error {
-        Error::Transform {
-            path: path.into(),
-            reason: reason.into(),
-        }
-    }
-}

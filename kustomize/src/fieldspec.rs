@@ -21,14 +21,9 @@ impl FieldSpec {
             create,
         }
     }
-
-    /// Whether the spec applies to an object of this GVK.
-    pub(crate) fn matches(&self, gvk: &Gvk) -> bool {
-        gvk.is_selected_by(&self.gvk)
-    }
 }
 
-/// [`FieldSpec::matches`] without building the object's GVK.
+/// Whether `spec` applies to `obj` (its GVK selected by the spec's), without allocating.
 fn matches_object(spec: &FieldSpec, obj: &Value) -> bool {
     let g = &spec.gvk;
     if g.group.is_empty() && g.version.is_empty() && g.kind.is_empty() {
@@ -156,12 +151,8 @@ fn walk_map(
     let Some(field) = map.get_mut(name) else {
         return Ok(());
     };
-    if field.is_null() && creating {
-        if !last {
-            *field = Value::Object(Map::new());
-        } else if create_kind == Some(CreateKind::Map) {
-            *field = Value::Object(Map::new());
-        }
+    if field.is_null() && creating && (!last || create_kind == Some(CreateKind::Map)) {
+        *field = Value::Object(Map::new());
     }
     if is_seq && field.is_null() {
         return Ok(());

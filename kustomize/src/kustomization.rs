@@ -27,8 +27,9 @@ pub(crate) struct Kustomization {
     pub api_version: String,
     #[serde(default, deserialize_with = "nullable")]
     pub kind: String,
-    #[serde(default)]
-    pub metadata: Option<Value>,
+    /// Accepted and ignored, as kustomize does.
+    #[serde(default, rename = "metadata")]
+    pub _metadata: Option<Value>,
     #[serde(default, deserialize_with = "nullable")]
     pub openapi: BTreeMap<String, String>,
     #[serde(default, deserialize_with = "nullable")]
@@ -249,8 +250,9 @@ pub(crate) struct FieldOptions {
     pub delimiter: String,
     #[serde(default, deserialize_with = "nullable")]
     pub index: i64,
-    #[serde(default, deserialize_with = "nullable")]
-    pub encoding: String,
+    /// Accepted; kustomize v5.8.1 does not use it either.
+    #[serde(default, deserialize_with = "nullable", rename = "encoding")]
+    pub _encoding: String,
     #[serde(default, deserialize_with = "nullable")]
     pub create: bool,
 }

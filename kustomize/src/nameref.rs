@@ -131,20 +131,20 @@ fn referable_by(map: &ResMap, i: usize, snaps: &[Snapshot]) -> Result<Vec<usize>
         return Ok((0..snaps.len()).collect());
     }
     let mut binding_namespaces = Vec::new();
-    if referrer.kind == "RoleBinding" {
-        if let Some(subjects) = map.list[i].obj.get("subjects").and_then(Value::as_array) {
-            for s in subjects {
-                if let (Some(ns), Some(kind)) = (s.get("namespace"), s.get("kind")) {
-                    if kind.as_str() == Some("ServiceAccount") {
-                        match ns.as_str() {
-                            Some(n) => binding_namespaces.push(n.to_owned()),
-                            None => {
-                                return Err(format!(
-                                    "Invalid Input: namespace is blank for resource \"{}\"",
-                                    referrer.cur
-                                ));
-                            }
-                        }
+    if referrer.kind == "RoleBinding"
+        && let Some(subjects) = map.list[i].obj.get("subjects").and_then(Value::as_array)
+    {
+        for s in subjects {
+            if let (Some(ns), Some(kind)) = (s.get("namespace"), s.get("kind"))
+                && kind.as_str() == Some("ServiceAccount")
+            {
+                match ns.as_str() {
+                    Some(n) => binding_namespaces.push(n.to_owned()),
+                    None => {
+                        return Err(format!(
+                            "Invalid Input: namespace is blank for resource \"{}\"",
+                            referrer.cur
+                        ));
                     }
                 }
             }
@@ -156,7 +156,7 @@ fn referable_by(map: &ResMap, i: usize, snaps: &[Snapshot]) -> Result<Vec<usize>
         .filter(|(_, s)| {
             s.cluster_scoped
                 || s.namespace == referrer.namespace
-                || binding_namespaces.iter().any(|n| *n == s.cur.namespace)
+                || binding_namespaces.contains(&s.cur.namespace)
         })
         .map(|(j, _)| j)
         .collect())

@@ -166,10 +166,10 @@ fn apply_to(
             if let Some(av) = target.obj.get("apiVersion") {
                 obj.insert("apiVersion".into(), av.clone());
             }
-            if !obj.contains_key("kind") {
-                if let Some(k) = target.obj.get("kind") {
-                    obj.insert("kind".into(), k.clone());
-                }
+            if !obj.contains_key("kind")
+                && let Some(k) = target.obj.get("kind")
+            {
+                obj.insert("kind".into(), k.clone());
             }
         }
         if !apply_strategic(target, &patch, options, openapi)? {

@@ -393,10 +393,10 @@ fn lookup<'v>(node: &'v Value, parts: &[String], out: &mut Vec<&'v Value>) {
                 for item in items {
                     lookup(item, rest, out);
                 }
-            } else if let Ok(i) = head.parse::<usize>() {
-                if let Some(item) = items.get(i) {
-                    lookup(item, rest, out);
-                }
+            } else if let Ok(i) = head.parse::<usize>()
+                && let Some(item) = items.get(i)
+            {
+                lookup(item, rest, out);
             }
         }
         _ => {}

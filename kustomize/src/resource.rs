@@ -253,22 +253,6 @@ impl ResMap {
         Ok(())
     }
 
-    /// Appends many, refusing ids already present (in `self` or earlier in `other`).
-    pub(crate) fn append_all(&mut self, other: ResMap) -> Result<(), String> {
-        let mut seen: std::collections::HashSet<_> =
-            self.list.iter().map(|r| r.cur_id().key()).collect();
-        for res in other.list {
-            let id = res.cur_id();
-            if !seen.insert(id.key()) {
-                return Err(format!(
-                    "may not add resource with an already registered id: {id}"
-                ));
-            }
-            self.list.push(res);
-        }
-        Ok(())
-    }
-
     /// Indices of resources any of whose ids (previous or current) equals `id`.
     pub(crate) fn matching_any_id(&self, id: &ResId) -> Vec<usize> {
         self.list

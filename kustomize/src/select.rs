@@ -69,15 +69,15 @@ impl Matcher {
         {
             return false;
         }
-        if let Some(sel) = &self.labels {
-            if !sel.matches(&r.string_map("labels")) {
-                return false;
-            }
+        if let Some(sel) = &self.labels
+            && !sel.matches(&r.string_map("labels"))
+        {
+            return false;
         }
-        if let Some(sel) = &self.annotations {
-            if !sel.matches(&r.string_map("annotations")) {
-                return false;
-            }
+        if let Some(sel) = &self.annotations
+            && !sel.matches(&r.string_map("annotations"))
+        {
+            return false;
         }
         true
     }

@@ -122,14 +122,14 @@ impl Walker<'_> {
             Some(o) => o,
         };
         let dest = dest.filter(|d| !d.is_null());
-        if let Some(d) = dest {
-            if kind_of(d) != kind_of(origin) {
-                return Err(self.fail(format!(
-                    "wrong node kind: expected {} but got {}",
-                    kind_name(d),
-                    kind_name(origin)
-                )));
-            }
+        if let Some(d) = dest
+            && kind_of(d) != kind_of(origin)
+        {
+            return Err(self.fail(format!(
+                "wrong node kind: expected {} but got {}",
+                kind_name(d),
+                kind_name(origin)
+            )));
         }
         match origin {
             Value::Object(o) => self.walk_map(dest.and_then(Value::as_object), o),
@@ -226,10 +226,11 @@ impl Walker<'_> {
         };
         let mut values: Vec<Vec<String>> = Vec::new();
         for e in origin.iter().chain(dest.iter()) {
-            if let Some(t) = tuple(e) {
-                if !t.iter().all(String::is_empty) && !values.contains(&t) {
-                    values.push(t);
-                }
+            if let Some(t) = tuple(e)
+                && !t.iter().all(String::is_empty)
+                && !values.contains(&t)
+            {
+                values.push(t);
             }
         }
         if keys.len() > 1 {

@@ -623,10 +623,6 @@ impl Builder {
         res.needs_hash = !options.disable_name_suffix_hash;
         Ok(res)
     }
-
-    pub(crate) fn is_building(&self) -> usize {
-        self.stack.len()
-    }
 }
 
 /// The ids present, for duplicate checks while resources are accumulated.
@@ -690,18 +686,18 @@ pub(crate) fn parse_resources(text: &str) -> Result<Vec<Resource>, ParseFailure>
 /// Expands `kind: List` (and `*List` kinds with `items`) into their items.
 pub(crate) fn expand_list(doc: Value) -> Result<Vec<Value>, String> {
     let kind = doc.get("kind").and_then(Value::as_str).unwrap_or("");
-    if kind.ends_with("List") {
-        if let Some(items) = doc.get("items").and_then(Value::as_array) {
-            let mut out = Vec::new();
-            for item in items {
-                match item {
-                    Value::Object(m) if m.is_empty() => {}
-                    Value::Object(_) => out.push(item.clone()),
-                    _ => return Err("list items must be maps".into()),
-                }
+    if kind.ends_with("List")
+        && let Some(items) = doc.get("items").and_then(Value::as_array)
+    {
+        let mut out = Vec::new();
+        for item in items {
+            match item {
+                Value::Object(m) if m.is_empty() => {}
+                Value::Object(_) => out.push(item.clone()),
+                _ => return Err("list items must be maps".into()),
             }
-            return Ok(out);
         }
+        return Ok(out);
     }
     Ok(vec![doc])
 }

@@ -72,13 +72,13 @@ pub(crate) fn namespace(
             fieldspec::apply(&mut res.obj, &meta, Some(CreateKind::Scalar), &mut setter)?;
         }
         let is_binding = gvk.kind == "RoleBinding" || gvk.kind == "ClusterRoleBinding";
-        if is_binding {
-            if let Some(subjects) = res.obj.get_mut("subjects").and_then(Value::as_array_mut) {
-                for subject in subjects {
-                    if subject.get("name").and_then(Value::as_str) == Some("default") {
-                        ensure_object(subject)
-                            .insert("namespace".into(), Value::String(namespace.to_owned()));
-                    }
+        if is_binding
+            && let Some(subjects) = res.obj.get_mut("subjects").and_then(Value::as_array_mut)
+        {
+            for subject in subjects {
+                if subject.get("name").and_then(Value::as_str) == Some("default") {
+                    ensure_object(subject)
+                        .insert("namespace".into(), Value::String(namespace.to_owned()));
                 }
             }
         }
@@ -299,14 +299,14 @@ fn find_containers(
         Value::Object(map) => {
             for (key, value) in map.iter_mut() {
                 find_containers(value, update)?;
-                if key == "containers" || key == "initContainers" {
-                    if let Value::Array(items) = value {
-                        for item in items {
-                            if let Some(image) = item.get_mut("image") {
-                                if !image.is_null() {
-                                    update(image)?;
-                                }
-                            }
+                if (key == "containers" || key == "initContainers")
+                    && let Value::Array(items) = value
+                {
+                    for item in items {
+                        if let Some(image) = item.get_mut("image")
+                            && !image.is_null()
+                        {
+                            update(image)?;
                         }
                     }
                 }

@@ -151,12 +151,11 @@ fn expand_node(node: &mut Value, values: &BTreeMap<String, Value>) {
 /// Kubernetes' `$(VAR)` expansion (`$$` escapes); an input that is exactly one reference
 /// takes the value's type.
 pub(crate) fn expand(input: &str, values: &BTreeMap<String, Value>) -> Value {
-    if let Some(name) = input.strip_prefix("$(").and_then(|r| r.strip_suffix(')')) {
-        if !name.contains(')') {
-            if let Some(v) = values.get(name) {
-                return v.clone();
-            }
-        }
+    if let Some(name) = input.strip_prefix("$(").and_then(|r| r.strip_suffix(')'))
+        && !name.contains(')')
+        && let Some(v) = values.get(name)
+    {
+        return v.clone();
     }
     let bytes = input.as_bytes();
     let mut out = String::new();

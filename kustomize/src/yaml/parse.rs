@@ -226,13 +226,7 @@ impl<'a> Builder<'a> {
     ) -> Result<Value, YamlError> {
         if let Some(tag) = tag {
             let (handle, suffix) = tag.parts();
-            let core = if handle == "tag:yaml.org,2002:" {
-                Some(suffix)
-            } else if handle == "!!" {
-                Some(suffix)
-            } else {
-                None
-            };
+            let core = (handle == "tag:yaml.org,2002:" || handle == "!!").then_some(suffix);
             return match core {
                 Some("str") | Some("binary") | Some("timestamp") => {
                     Ok(Value::String(text.to_owned()))
@@ -273,13 +267,14 @@ impl<'a> Builder<'a> {
     }
 
     fn json(&self, resolved: Resolved, text: &str, line: usize) -> Result<Value, YamlError> {
-        if let Resolved::Float(f) = resolved {
-            if !f.is_finite() && self.flavor == Flavor::V3 {
-                return Err(YamlError {
-                    line,
-                    message: format!("json: unsupported value: {text}"),
-                });
-            }
+        if let Resolved::Float(f) = resolved
+            && !f.is_finite()
+            && self.flavor == Flavor::V3
+        {
+            return Err(YamlError {
+                line,
+                message: format!("json: unsupported value: {text}"),
+            });
         }
         Ok(resolved.into_json(text))
     }

@@ -106,10 +106,10 @@ fn resolve_number(s: &str, flavor: Flavor) -> Resolved {
     if let Some(i) = go_parse_int(&plain) {
         return int_or_uint(i);
     }
-    if is_yaml_style_float(&plain) {
-        if let Some(f) = parse_go_float(&plain) {
-            return Resolved::Float(f);
-        }
+    if is_yaml_style_float(&plain)
+        && let Some(f) = parse_go_float(&plain)
+    {
+        return Resolved::Float(f);
     }
     let prefixed = |prefix: &str, radix: u32| -> Option<Resolved> {
         if let Some(rest) = plain.strip_prefix(prefix) {
@@ -126,10 +126,10 @@ fn resolve_number(s: &str, flavor: Flavor) -> Resolved {
     if let Some(r) = prefixed("0b", 2) {
         return r;
     }
-    if flavor == Flavor::V3 {
-        if let Some(r) = prefixed("0o", 8) {
-            return r;
-        }
+    if flavor == Flavor::V3
+        && let Some(r) = prefixed("0o", 8)
+    {
+        return r;
     }
     Resolved::Str
 }
@@ -484,7 +484,7 @@ fn go_format_g(f: f64) -> String {
     let exp: i32 = exp.parse().unwrap_or(0);
     let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
     let sign = if f < 0.0 { "-" } else { "" };
-    if exp < -4 || exp >= 6 {
+    if !(-4..6).contains(&exp) {
         let (head, tail) = digits.split_at(1);
         let mut out = format!("{sign}{head}");
         if !tail.is_empty() {
