@@ -19,7 +19,29 @@ pub(crate) struct Built {
     pub warnings: Vec<String>,
 }
 
+/// Stack for the build thread: the recursion through nested kustomizations and YAML is
+/// bounded (by [`crate::target::MAX_DEPTH`] and the parser's depth limit), and this is
+/// enough for the bound in unoptimised builds too, whatever thread the caller is on.
+const BUILD_STACK: usize = 64 << 20;
+
 pub(crate) fn build(root: &Path) -> Result<Built, Error> {
+    let owned = root.to_path_buf();
+    match std::thread::Builder::new()
+        .name("kustomize-build".into())
+        .stack_size(BUILD_STACK)
+        .spawn(move || build_here(&owned))
+    {
+        Ok(handle) => handle.join().unwrap_or_else(|_| {
+            Err(Error::ReadFile {
+                path: root.display().to_string(),
+                reason: "the build thread panicked".into(),
+            })
+        }),
+        Err(_) => build_here(root),
+    }
+}
+
+fn build_here(root: &Path) -> Result<Built, Error> {
     let mut builder = Builder::new(root)?;
     let dir = builder.fs.root().to_path_buf();
     let top = builder.load(&dir, None, None)?;
