@@ -202,6 +202,15 @@ impl<'a> Builder<'a> {
                 }
                 continue;
             }
+            if self.flavor == Flavor::V3 && !key.is_string() {
+                // go-yaml v3 keeps such keys typed; kustomize's JSON conversion then fails.
+                return Err(YamlError {
+                    line,
+                    message: format!(
+                        "json: unsupported type: map[interface {{}}]interface {{}} (key {key} is not a string)"
+                    ),
+                });
+            }
             let key = key_string(key);
             if map.contains_key(&key) {
                 return Err(YamlError {
