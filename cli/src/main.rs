@@ -1,5 +1,9 @@
-//! `sluice`: the Sluice command line. For now it has one subcommand, `sluice kustomize DIR`,
-//! which prints exactly what `kubectl kustomize DIR` prints.
+//! `sluice`: the Sluice command line.
+//!
+//! - `sluice kustomize DIR` prints exactly what `kubectl kustomize DIR` prints;
+//! - `sluice dev` runs the local control plane with the toolkit's CRDs (see [`dev`]).
+
+mod dev;
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -24,12 +28,16 @@ enum Command {
         #[arg(default_value = ".")]
         dir: PathBuf,
     },
+    /// Run the local control plane (a Kubernetes-API-compatible server with the toolkit's
+    /// CRDs) on this machine, no cluster needed; prints the kubeconfig to use.
+    Dev(dev::DevArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Kustomize { dir } => kustomize(&dir),
+        Command::Dev(args) => dev::run(&args),
     }
 }
 
