@@ -3,7 +3,8 @@
 //!
 //! Run with `cargo bench -p sluice-apiserver --bench apiserver`. Method and results are in
 //! `apiserver/BENCHMARKS.md`. Sizes can be lowered for a quick run with
-//! `SLUICE_BENCH_SCALE=0.1`.
+//! `SLUICE_BENCH_SCALE=0.1`; `SLUICE_BENCH_SERVER=/path/to/sluice-apiserver` measures another
+//! build of the server (the client side stays the same).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // A benchmark may unwrap.
 
@@ -37,7 +38,10 @@ async fn client_for(kubeconfig: &Path) -> kube::Client {
 
 async fn start_server(dir: &Path) -> (Child, std::path::PathBuf) {
     let kubeconfig = dir.join("kubeconfig");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sluice-apiserver"))
+    // Another build of the server can be measured with the same client, for comparisons.
+    let binary = std::env::var_os("SLUICE_BENCH_SERVER")
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_sluice-apiserver").into());
+    let mut child = Command::new(binary)
         .arg("--data-dir")
         .arg(dir)
         .args(["--listen", "127.0.0.1:0", "--kubeconfig-out"])
