@@ -221,7 +221,8 @@ fn fdatasync_cost(dir: &Path, count: usize) -> (f64, f64) {
     file.sync_all().unwrap();
     let mut times = Vec::with_capacity(count);
     for i in 0..count {
-        file.write_all_at(&record, (i * record.len()) as u64).unwrap();
+        file.write_all_at(&record, (i * record.len()) as u64)
+            .unwrap();
         let started = Instant::now();
         file.sync_data().unwrap();
         times.push(started.elapsed().as_secs_f64() * 1000.0);

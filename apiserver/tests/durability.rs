@@ -196,7 +196,11 @@ async fn acknowledged_concurrent_writes_survive_kill_dash_nine() {
     let mut versions: Vec<u64> = acked.iter().map(|(_, v)| *v).collect();
     versions.sort_unstable();
     versions.dedup();
-    assert_eq!(versions.len(), acked.len(), "every write got its own revision");
+    assert_eq!(
+        versions.len(),
+        acked.len(),
+        "every write got its own revision"
+    );
     child.kill().unwrap();
     child.wait().unwrap();
 }

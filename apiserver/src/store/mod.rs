@@ -1101,7 +1101,11 @@ mod tests {
         let mut sorted = staged.clone();
         sorted.sort_unstable();
         assert_eq!(sorted, (1..=8).collect::<Vec<_>>());
-        assert_eq!(store.revision(), 0, "nothing is visible before it is durable");
+        assert_eq!(
+            store.revision(),
+            0,
+            "nothing is visible before it is durable"
+        );
         assert!(store.get("k0").is_none());
         assert_eq!(store.list("", None, None, 0).unwrap().items.len(), 0);
         // They all wait at once: the first to find no sync running syncs for everyone.
@@ -1114,14 +1118,20 @@ mod tests {
         assert_eq!(store.group_commits(), 1);
         assert_eq!(store.revision(), 8);
         assert_eq!(store.list("", None, None, 0).unwrap().items.len(), 8);
-        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
         let mut seen = Vec::new();
         rt.block_on(async {
             for _ in 0..8 {
                 seen.push(watch.next().await.unwrap().revision);
             }
         });
-        assert_eq!(seen, (1..=8).collect::<Vec<_>>(), "published in revision order");
+        assert_eq!(
+            seen,
+            (1..=8).collect::<Vec<_>>(),
+            "published in revision order"
+        );
         drop(store);
         let store = open(dir.path());
         assert_eq!(store.revision(), 8);
