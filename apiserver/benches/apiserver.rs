@@ -3,7 +3,8 @@
 //!
 //! Run with `cargo bench -p sluice-apiserver --bench apiserver`. Method and results are in
 //! `apiserver/BENCHMARKS.md`. Sizes can be lowered for a quick run with
-//! `SLUICE_BENCH_SCALE=0.1`.
+//! `SLUICE_BENCH_SCALE=0.1`; `SLUICE_BENCH_SERVER=/path/to/sluice-apiserver` measures another
+//! build of the server (the client side stays the same).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // A benchmark may unwrap.
 
@@ -37,7 +38,10 @@ async fn client_for(kubeconfig: &Path) -> kube::Client {
 
 async fn start_server(dir: &Path) -> (Child, std::path::PathBuf) {
     let kubeconfig = dir.join("kubeconfig");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sluice-apiserver"))
+    // Another build of the server can be measured with the same client, for comparisons.
+    let binary = std::env::var_os("SLUICE_BENCH_SERVER")
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_sluice-apiserver").into());
+    let mut child = Command::new(binary)
         .arg("--data-dir")
         .arg(dir)
         .args(["--listen", "127.0.0.1:0", "--kubeconfig-out"])
@@ -109,32 +113,55 @@ fn now_micros() -> u128 {
         .as_micros()
 }
 
-async fn sequential_creates(api: &Api<ConfigMap>, prefix: &str, count: usize) -> f64 {
-    let started = Instant::now();
-    for i in 0..count {
-        api.create(
-            &PostParams::default(),
-            &small_config_map(&format!("{prefix}-{i}"), "0"),
-        )
-        .await
-        .unwrap();
-    }
-    count as f64 / started.elapsed().as_secs_f64()
+/// Throughput of a run of writes and the latency of each request.
+struct Rate {
+    per_second: f64,
+    p50_ms: f64,
+    p99_ms: f64,
 }
 
-async fn sequential_updates(api: &Api<ConfigMap>, prefix: &str, count: usize) -> f64 {
+impl std::fmt::Display for Rate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:.0}/s (request latency p50 {:.2} ms, p99 {:.2} ms)",
+            self.per_second, self.p50_ms, self.p99_ms
+        )
+    }
+}
+
+fn rate(count: usize, elapsed: Duration, mut latencies: Vec<f64>) -> Rate {
+    latencies.sort_by(f64::total_cmp);
+    Rate {
+        per_second: count as f64 / elapsed.as_secs_f64(),
+        p50_ms: percentile(&latencies, 0.5),
+        p99_ms: percentile(&latencies, 0.99),
+    }
+}
+
+/// One create (`POST`) or update (a merge `PATCH`) of the ConfigMap `name`.
+async fn write_one(api: &Api<ConfigMap>, name: &str, i: usize, update: bool) {
+    if update {
+        let patch = serde_json::json!({"data": {"value": i.to_string()}});
+        api.patch(name, &Default::default(), &kube::api::Patch::Merge(patch))
+            .await
+            .unwrap();
+    } else {
+        api.create(&PostParams::default(), &small_config_map(name, "0"))
+            .await
+            .unwrap();
+    }
+}
+
+async fn sequential_writes(api: &Api<ConfigMap>, prefix: &str, count: usize, update: bool) -> Rate {
+    let mut latencies = Vec::with_capacity(count);
     let started = Instant::now();
     for i in 0..count {
-        let patch = serde_json::json!({"data": {"value": i.to_string()}});
-        api.patch(
-            &format!("{prefix}-{i}"),
-            &Default::default(),
-            &kube::api::Patch::Merge(patch),
-        )
-        .await
-        .unwrap();
+        let sent = Instant::now();
+        write_one(api, &format!("{prefix}-{i}"), i, update).await;
+        latencies.push(sent.elapsed().as_secs_f64() * 1000.0);
     }
-    count as f64 / started.elapsed().as_secs_f64()
+    rate(count, started.elapsed(), latencies)
 }
 
 async fn concurrent_writes(
@@ -143,7 +170,7 @@ async fn concurrent_writes(
     clients: usize,
     each: usize,
     update: bool,
-) -> f64 {
+) -> Rate {
     let mut apis = Vec::new();
     for _ in 0..clients {
         apis.push(Api::<ConfigMap>::namespaced(
@@ -158,26 +185,52 @@ async fn concurrent_writes(
         .map(|(c, api)| {
             let prefix = format!("{prefix}-{c}");
             tokio::spawn(async move {
+                let mut latencies = Vec::with_capacity(each);
                 for i in 0..each {
-                    let name = format!("{prefix}-{i}");
-                    if update {
-                        let patch = serde_json::json!({"data": {"value": i.to_string()}});
-                        api.patch(&name, &Default::default(), &kube::api::Patch::Merge(patch))
-                            .await
-                            .unwrap();
-                    } else {
-                        api.create(&PostParams::default(), &small_config_map(&name, "0"))
-                            .await
-                            .unwrap();
-                    }
+                    let sent = Instant::now();
+                    write_one(&api, &format!("{prefix}-{i}"), i, update).await;
+                    latencies.push(sent.elapsed().as_secs_f64() * 1000.0);
                 }
+                latencies
             })
         })
         .collect();
+    let mut latencies = Vec::with_capacity(clients * each);
     for task in tasks {
-        task.await.unwrap();
+        latencies.extend(task.await.unwrap());
     }
-    (clients * each) as f64 / started.elapsed().as_secs_f64()
+    rate(clients * each, started.elapsed(), latencies)
+}
+
+/// What one `pwrite` of a small record plus `fdatasync` costs in a preallocated file in
+/// `dir` (as the log does it): the floor under a durable write's latency, and the ceiling
+/// of a single client's durable writes per second. Returns p50 and p99 in milliseconds.
+fn fdatasync_cost(dir: &Path, count: usize) -> (f64, f64) {
+    use std::os::unix::fs::FileExt;
+    let path = dir.join("fdatasync-probe");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(true)
+        .read(true)
+        .write(true)
+        .open(&path)
+        .unwrap();
+    let record = vec![b'x'; 700];
+    file.write_all_at(&vec![0; record.len() * (count + 1)], 0)
+        .unwrap();
+    file.sync_all().unwrap();
+    let mut times = Vec::with_capacity(count);
+    for i in 0..count {
+        file.write_all_at(&record, (i * record.len()) as u64)
+            .unwrap();
+        let started = Instant::now();
+        file.sync_data().unwrap();
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    drop(file);
+    std::fs::remove_file(&path).unwrap();
+    times.sort_by(f64::total_cmp);
+    (percentile(&times, 0.5), percentile(&times, 0.99))
 }
 
 async fn watch_latency(kubeconfig: &Path, watchers: usize, writes: usize) -> (f64, f64, f64) {
@@ -259,67 +312,73 @@ async fn list_time(api: &Api<ConfigMap>, runs: usize) -> (f64, usize) {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut server, kubeconfig) = start_server(dir.path()).await;
-    let pid = server.id();
-    let api = Api::<ConfigMap>::namespaced(client_for(&kubeconfig).await, "default");
     println!(
         "sluice-apiserver benchmark (durable writes: every acknowledged write is fdatasync'ed)"
     );
+    let (sync_p50, sync_p99) = fdatasync_cost(dir.path(), scaled(2000));
+    println!(
+        "fdatasync of a 700-byte append on this disk: p50 {sync_p50:.3} ms, p99 {sync_p99:.3} ms (at p50, at most {:.0} sequential durable writes/s)",
+        1000.0 / sync_p50
+    );
+    let (mut server, kubeconfig) = start_server(dir.path()).await;
+    let pid = server.id();
+    let api = Api::<ConfigMap>::namespaced(client_for(&kubeconfig).await, "default");
     println!("RSS at start: {:.1} MiB", rss_mib(pid));
 
     let n = scaled(2000);
     println!(
-        "sequential creates: {:.0}/s ({n} ConfigMaps, one client)",
-        sequential_creates(&api, "seq", n).await
+        "sequential creates: {} ({n} ConfigMaps, one client)",
+        sequential_writes(&api, "seq", n, false).await
     );
     println!(
-        "sequential updates: {:.0}/s ({n} merge patches, one client)",
-        sequential_updates(&api, "seq", n).await
+        "sequential updates: {} ({n} merge patches, one client)",
+        sequential_writes(&api, "seq", n, true).await
     );
     let each = scaled(500);
     println!(
-        "concurrent creates: {:.0}/s (16 clients x {each})",
+        "concurrent creates: {} (16 clients x {each})",
         concurrent_writes(&kubeconfig, "conc", 16, each, false).await
     );
     println!(
-        "concurrent updates: {:.0}/s (16 clients x {each})",
+        "concurrent updates: {} (16 clients x {each} merge patches)",
         concurrent_writes(&kubeconfig, "conc", 16, each, true).await
     );
 
-    let (p50, p99, max) = watch_latency(&kubeconfig, 50, scaled(500)).await;
-    println!("watch delivery to 50 watchers: p50 {p50:.2} ms, p99 {p99:.2} ms, max {max:.2} ms");
+    let writes = scaled(500);
+    let (p50, p99, max) = watch_latency(&kubeconfig, 50, writes).await;
+    println!(
+        "watch delivery of {writes} creates to 50 watchers (from sending the write to each watcher receiving it): p50 {p50:.2} ms, p99 {p99:.2} ms, max {max:.2} ms"
+    );
+    // The latency step left `writes` ConfigMaps and a namespace besides the default's.
+    let elsewhere = writes + 1;
 
-    // Fill to 10,000 objects in the default namespace, then list them.
+    // Fill the default namespace to 10,000 ConfigMaps, then list them.
     let have = api.list(&ListParams::default()).await.unwrap().items.len();
     let target = scaled(10_000);
     if have < target {
         concurrent_writes(&kubeconfig, "fill", 16, (target - have).div_ceil(16), false).await;
     }
+    let stored = api.list(&ListParams::default()).await.unwrap().items.len() + elsewhere;
+    let before = rss_mib(pid);
     let (list_ms, listed) = list_time(&api, 5).await;
     println!("list of {listed} ConfigMaps: {list_ms:.1} ms (median of 5)");
     println!(
-        "RSS with {} objects: {:.1} MiB",
-        listed + scaled(500) + 4,
+        "RSS with {stored} objects: {before:.1} MiB ({:.1} MiB after the lists)",
         rss_mib(pid)
     );
 
     let target = scaled(100_000);
-    let started = Instant::now();
-    concurrent_writes(
-        &kubeconfig,
-        "bulk",
-        16,
-        (target - listed).div_ceil(16),
-        false,
-    )
-    .await;
-    println!(
-        "filled to {target} objects in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
-    println!("RSS with {target} objects: {:.1} MiB", rss_mib(pid));
+    let each = target.saturating_sub(stored).div_ceil(16);
+    let fill = concurrent_writes(&kubeconfig, "bulk", 16, each, false).await;
+    println!("filled with 16 clients x {each} more creates: {fill}");
+    let stored = stored + 16 * each;
+    let before = rss_mib(pid);
     let (list_ms, listed) = list_time(&api, 3).await;
     println!("list of {listed} ConfigMaps: {list_ms:.1} ms (median of 3)");
+    println!(
+        "RSS with {stored} objects: {before:.1} MiB ({:.1} MiB after the lists)",
+        rss_mib(pid)
+    );
 
     server.kill().unwrap();
     server.wait().unwrap();

@@ -14,13 +14,27 @@
 //! Writes are serialised: [`Store::write`] runs the caller's closure under the writer lock
 //! with the current entry and the revision the write will get, so read-modify-write with
 //! preconditions (resourceVersion conflicts, patches) is atomic.
+//!
+//! Group commit: a write is *staged* under the writer lock (its record appended to the log
+//! without a sync, and applied to the writer's own view of the objects, which the next
+//! write's closure sees), then the writer lock is released and the write waits until a
+//! `fdatasync` that started after its append has finished. The first waiter to find no
+//! sync running becomes the leader: it takes every write staged so far, syncs once, and
+//! *publishes* them (to the readers' state, the watch history and the watchers) in
+//! revision order; writers that staged meanwhile wait for the next sync. So concurrent
+//! writers share one `fdatasync`, while nobody (reader, watcher or writer's caller) sees a
+//! write before it is durable. The wait runs outside the async runtime's worker threads
+//! ([`tokio::task::block_in_place`] on a multi-threaded runtime), so a slow disk does not
+//! stall other requests. If a sync fails, the staged writes may or may not be on disk: the
+//! store refuses every later write (and the writes waiting) until it is reopened, which
+//! recovers whatever the log holds; no failed write was acknowledged.
 
 mod wal;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -143,9 +157,28 @@ struct State {
     list_snapshots: BTreeMap<Revision, (Objects, Instant)>,
 }
 
+/// The write side: the log and every staged write, durable or not.
 #[derive(Debug)]
 struct Writer {
     wal: Wal,
+    /// The objects with every staged write applied: what the next write decides on.
+    head: Objects,
+    /// The revision of the last staged write.
+    head_revision: Revision,
+    /// Staged writes not yet published, in revision order.
+    staged: Vec<Arc<Event>>,
+}
+
+/// The group-commit state.
+#[derive(Debug)]
+struct Commit {
+    /// Every write up to this revision is durable and published.
+    durable: Revision,
+    /// A leader is syncing and publishing (only one at a time, which keeps publication in
+    /// revision order).
+    syncing: bool,
+    /// Set when a sync failed: every later write is refused.
+    failed: Option<String>,
 }
 
 /// The embedded store. Cheap to share behind an `Arc`.
@@ -155,9 +188,23 @@ pub struct Store {
     options: StoreOptions,
     state: RwLock<State>,
     writer: Mutex<Writer>,
+    commit: Mutex<Commit>,
+    /// Signalled whenever `commit` changes.
+    committed: Condvar,
+    /// How many group commits (`fdatasync`s of the log) ran.
+    syncs: AtomicU64,
     events: broadcast::Sender<Arc<Event>>,
     /// Set while a background snapshot runs, so only one runs at a time.
     snapshotting: Arc<AtomicBool>,
+}
+
+/// What staging a write produced.
+struct Staged<E> {
+    /// The caller's answer once the wait is over.
+    outcome: Result<Option<Arc<Event>>, E>,
+    /// The revision that must be durable before answering: the staged write's own, or for
+    /// an unchanged write or an error, the newest revision the decision looked at.
+    wait_for: Revision,
 }
 
 impl Store {
@@ -240,6 +287,12 @@ impl Store {
         Ok(Arc::new(Store {
             dir: dir.to_owned(),
             options,
+            writer: Mutex::new(Writer {
+                wal,
+                head: objects.clone(),
+                head_revision: revision,
+                staged: Vec::new(),
+            }),
             state: RwLock::new(State {
                 revision,
                 objects,
@@ -247,7 +300,13 @@ impl Store {
                 oldest_watchable,
                 list_snapshots: BTreeMap::new(),
             }),
-            writer: Mutex::new(Writer { wal }),
+            commit: Mutex::new(Commit {
+                durable: revision,
+                syncing: false,
+                failed: None,
+            }),
+            committed: Condvar::new(),
+            syncs: AtomicU64::new(0),
             events,
             snapshotting: Arc::new(AtomicBool::new(false)),
         }))
@@ -341,27 +400,53 @@ impl Store {
 
     /// Atomically reads and writes `key`: `decide` gets the current entry (if any) and the
     /// revision this write will have, and returns what to write or an error of its own.
-    /// The write is durable when this returns `Ok`.
+    /// The write is durable, and visible to readers and watchers, when this returns `Ok`.
     ///
     /// `decide` runs under the writer lock: it must be quick and must not call the store.
+    /// It sees every earlier write, including those still waiting for their sync; so that
+    /// no answer depends on a write that could still be lost, an unchanged write or an
+    /// error from `decide` is returned only once what it looked at is durable too.
     ///
     /// # Errors
     /// Whatever `decide` returns, or [`StoreError::Io`] (converted into `E`) when the write
-    /// could not be made durable, in which case nothing changed.
+    /// could not be made durable, in which case it was not acknowledged (and the store
+    /// refuses further writes until reopened, see the module documentation).
     pub fn write<E, F>(&self, key: &str, decide: F) -> Result<Option<Arc<Event>>, E>
     where
         E: From<StoreError>,
         F: FnOnce(Option<&Entry>, Revision) -> Result<Write, E>,
     {
-        let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        let (current, next_revision) = {
-            let state = self.read_state();
-            (state.objects.get(key).cloned(), state.revision + 1)
+        let staged = self.stage(key, decide)?;
+        self.wait_durable(staged.wait_for)?;
+        staged.outcome
+    }
+
+    /// Runs `decide` and, when it writes, appends the record to the log (not yet synced)
+    /// and applies it to the writer's view.
+    fn stage<E, F>(&self, key: &str, decide: F) -> Result<Staged<E>, StoreError>
+    where
+        E: From<StoreError>,
+        F: FnOnce(Option<&Entry>, Revision) -> Result<Write, E>,
+    {
+        self.refuse_if_failed()?;
+        let mut guard = self.lock_writer();
+        let writer = &mut *guard;
+        let current = writer.head.get(key).cloned();
+        let next_revision = writer.head_revision + 1;
+        let observed = Staged {
+            outcome: Ok(None),
+            wait_for: writer.head_revision,
         };
         let exists = current.is_some();
-        let (op, kind, value) = match decide(current.as_ref(), next_revision)? {
-            Write::Unchanged => return Ok(None),
-            Write::Put(value) => (
+        let (op, kind, value) = match decide(current.as_ref(), next_revision) {
+            Err(error) => {
+                return Ok(Staged {
+                    outcome: Err(error),
+                    ..observed
+                });
+            }
+            Ok(Write::Unchanged) => return Ok(observed),
+            Ok(Write::Put(value)) => (
                 Op::Put,
                 if exists {
                     EventType::Modified
@@ -370,20 +455,28 @@ impl Store {
                 },
                 value,
             ),
-            Write::Delete(value) => {
+            Ok(Write::Delete(value)) => {
                 if !exists {
-                    return Ok(None);
+                    return Ok(observed);
                 }
                 (Op::Delete, EventType::Deleted, value)
             }
         };
+        // Held for as long as the object lives: an exact-size copy, since callers' buffers
+        // (`serde_json::to_vec`) carry up to twice the bytes in spare capacity.
+        let value = Bytes::copy_from_slice(&value);
         let record = Record {
             op,
             revision: next_revision,
             key: key.to_owned(),
             value: value.clone(),
         };
-        writer.wal.append(std::slice::from_ref(&record))?;
+        if let Err(error) = writer.wal.append(std::slice::from_ref(&record)) {
+            return Ok(Staged {
+                outcome: Err(E::from(error)),
+                ..observed
+            });
+        }
         let event = Arc::new(Event {
             kind,
             key: Arc::from(key),
@@ -391,38 +484,128 @@ impl Store {
             value,
             prev: current.map(|e| e.value),
         });
+        match op {
+            Op::Put => {
+                writer.head.insert(
+                    event.key.clone(),
+                    Entry {
+                        revision: next_revision,
+                        value: event.value.clone(),
+                    },
+                );
+            }
+            Op::Delete => {
+                writer.head.remove(key);
+            }
+        }
+        writer.head_revision = next_revision;
+        writer.staged.push(event.clone());
+        if writer.wal.len() >= self.options.snapshot_after_bytes
+            && !self.snapshotting.swap(true, Ordering::SeqCst)
+        {
+            // The write itself is unaffected if the snapshot cannot start: the log keeps
+            // growing and the next write tries again.
+            if let Err(error) = self.start_snapshot(writer) {
+                tracing::error!(%error, "cannot start a snapshot");
+            }
+        }
+        Ok(Staged {
+            outcome: Ok(Some(event)),
+            wait_for: next_revision,
+        })
+    }
+
+    fn refuse_if_failed(&self) -> Result<(), StoreError> {
+        match &self.lock_commit().failed {
+            Some(failure) => Err(StoreError::Io(failure.clone())),
+            None => Ok(()),
+        }
+    }
+
+    /// Returns once every write up to `revision` is durable and published, syncing the
+    /// log if no one else is.
+    fn wait_durable(&self, revision: Revision) -> Result<(), StoreError> {
+        {
+            let commit = self.lock_commit();
+            if let Some(failure) = &commit.failed {
+                return Err(StoreError::Io(failure.clone()));
+            }
+            if commit.durable >= revision {
+                return Ok(());
+            }
+        }
+        off_the_runtime(|| {
+            let mut commit = self.lock_commit();
+            loop {
+                if let Some(failure) = &commit.failed {
+                    return Err(StoreError::Io(failure.clone()));
+                }
+                if commit.durable >= revision {
+                    return Ok(());
+                }
+                if commit.syncing {
+                    commit = self
+                        .committed
+                        .wait(commit)
+                        .unwrap_or_else(|e| e.into_inner());
+                    continue;
+                }
+                commit.syncing = true;
+                drop(commit);
+                let result = self.sync_and_publish();
+                commit = self.lock_commit();
+                commit.syncing = false;
+                match result {
+                    Ok(durable) => commit.durable = commit.durable.max(durable),
+                    Err(error) => {
+                        tracing::error!(%error, "the log could not be synced; refusing writes until restarted");
+                        commit.failed = Some(error.to_string());
+                    }
+                }
+                self.committed.notify_all();
+            }
+        })
+    }
+
+    /// The leader's work: one `fdatasync` covering every write staged so far, then their
+    /// publication in revision order. Returns the revision now durable.
+    fn sync_and_publish(&self) -> Result<Revision, StoreError> {
+        let (file, path, revision, objects, events) = {
+            let mut writer = self.lock_writer();
+            let (file, path) = writer.wal.file();
+            (
+                file,
+                path,
+                writer.head_revision,
+                writer.head.clone(),
+                std::mem::take(&mut writer.staged),
+            )
+        };
+        // Records in earlier segments were synced when the log rotated.
+        wal::sync_file(&file, &path)?;
+        self.syncs.fetch_add(1, Ordering::Relaxed);
         {
             let mut state = self.write_state();
-            state.revision = next_revision;
-            match op {
-                Op::Put => {
-                    state.objects.insert(
-                        event.key.clone(),
-                        Entry {
-                            revision: next_revision,
-                            value: event.value.clone(),
-                        },
-                    );
-                }
-                Op::Delete => {
-                    state.objects.remove(key);
-                }
-            }
-            state.history.push_back(event.clone());
+            state.revision = revision;
+            state.objects = objects;
+            state.history.extend(events.iter().cloned());
             while state.history.len() > self.options.history {
                 if let Some(dropped) = state.history.pop_front() {
                     state.oldest_watchable = dropped.revision;
                 }
             }
         }
-        // No receivers is fine: nobody is watching.
-        let _ = self.events.send(event.clone());
-        if writer.wal.len() >= self.options.snapshot_after_bytes
-            && !self.snapshotting.swap(true, Ordering::SeqCst)
-        {
-            self.start_snapshot(&mut writer)?;
+        for event in events {
+            // No receivers is fine: nobody is watching.
+            let _ = self.events.send(event);
         }
-        Ok(Some(event))
+        Ok(revision)
+    }
+
+    /// How many times the log was synced for writes (group commits) since the store was
+    /// opened: with concurrent writers, fewer than the writes.
+    pub fn group_commits(&self) -> u64 {
+        self.syncs.load(Ordering::Relaxed)
     }
 
     /// Starts watching keys with `prefix` for changes after revision `after`: events
@@ -483,10 +666,13 @@ impl Store {
     /// once written, the segments it covers are deleted. The caller has set
     /// `snapshotting`; the background thread clears it.
     fn start_snapshot(&self, writer: &mut Writer) -> Result<(), StoreError> {
-        let (objects, revision) = {
-            let state = self.read_state();
-            (state.objects.clone(), state.revision)
-        };
+        // The snapshot holds every staged write, and the segments it replaces are deleted
+        // afterwards: those writes must be durable in the old segment first.
+        if let Err(error) = writer.wal.sync() {
+            self.snapshotting.store(false, Ordering::SeqCst);
+            return Err(error);
+        }
+        let (objects, revision) = (writer.head.clone(), writer.head_revision);
         let rotated = Wal::open(&wal::segment_path(&self.dir, revision + 1));
         let next = match rotated {
             Ok((next, _)) => next,
@@ -519,12 +705,33 @@ impl Store {
         self.snapshotting.load(Ordering::SeqCst)
     }
 
+    fn lock_writer(&self) -> MutexGuard<'_, Writer> {
+        self.writer.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn lock_commit(&self) -> MutexGuard<'_, Commit> {
+        self.commit.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     fn read_state(&self) -> std::sync::RwLockReadGuard<'_, State> {
         self.state.read().unwrap_or_else(|e| e.into_inner())
     }
 
     fn write_state(&self) -> std::sync::RwLockWriteGuard<'_, State> {
         self.state.write().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Runs `wait`, which may block on the disk or on other writers, without holding up an
+/// async worker thread: on a multi-threaded tokio runtime the worker's other tasks move to
+/// another thread meanwhile. Elsewhere (a current-thread runtime, or no runtime) it simply
+/// blocks, as any synchronous call would.
+fn off_the_runtime<R>(wait: impl FnOnce() -> R) -> R {
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(wait)
+        }
+        _ => wait(),
     }
 }
 
@@ -866,6 +1073,145 @@ mod tests {
         assert_eq!(put(&store, "c", "3"), 3);
         drop(store);
         assert_eq!(open(dir.path()).get("c").unwrap().revision, 3);
+    }
+
+    fn stage_put(store: &Store, key: &str, value: &str) -> Revision {
+        let staged = store
+            .stage::<StoreError, _>(key, |_, _| Ok(Write::Put(Bytes::from(value.to_owned()))))
+            .unwrap();
+        assert!(matches!(staged.outcome, Ok(Some(_))));
+        staged.wait_for
+    }
+
+    #[test]
+    fn concurrent_writers_are_all_durable_after_one_group_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        let mut watch = store.watch("", 0).unwrap();
+        // Eight writers append their records; none has waited for its sync yet.
+        let staged: Vec<Revision> = std::thread::scope(|scope| {
+            let writers: Vec<_> = (0..8)
+                .map(|i| {
+                    let store = &store;
+                    scope.spawn(move || stage_put(store, &format!("k{i}"), &i.to_string()))
+                })
+                .collect();
+            writers.into_iter().map(|w| w.join().unwrap()).collect()
+        });
+        let mut sorted = staged.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, (1..=8).collect::<Vec<_>>());
+        assert_eq!(
+            store.revision(),
+            0,
+            "nothing is visible before it is durable"
+        );
+        assert!(store.get("k0").is_none());
+        assert_eq!(store.list("", None, None, 0).unwrap().items.len(), 0);
+        // They all wait at once: the first to find no sync running syncs for everyone.
+        std::thread::scope(|scope| {
+            for &revision in &staged {
+                let store = &store;
+                scope.spawn(move || store.wait_durable(revision).unwrap());
+            }
+        });
+        assert_eq!(store.group_commits(), 1);
+        assert_eq!(store.revision(), 8);
+        assert_eq!(store.list("", None, None, 0).unwrap().items.len(), 8);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let mut seen = Vec::new();
+        rt.block_on(async {
+            for _ in 0..8 {
+                seen.push(watch.next().await.unwrap().revision);
+            }
+        });
+        assert_eq!(
+            seen,
+            (1..=8).collect::<Vec<_>>(),
+            "published in revision order"
+        );
+        drop(store);
+        let store = open(dir.path());
+        assert_eq!(store.revision(), 8);
+        for i in 0..8 {
+            assert_eq!(
+                store.get(&format!("k{i}")).unwrap().value,
+                Bytes::from(i.to_string())
+            );
+        }
+    }
+
+    #[test]
+    fn a_write_decides_on_the_staged_writes_before_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        let first = stage_put(&store, "k", "1");
+        let staged = store
+            .stage::<StoreError, _>("k", |current, next| {
+                assert_eq!(current.map(|e| e.revision), Some(first));
+                assert_eq!(next, first + 1);
+                Ok(Write::Put(Bytes::from("2")))
+            })
+            .unwrap();
+        assert_eq!(staged.wait_for, 2);
+        store.wait_durable(staged.wait_for).unwrap();
+        assert_eq!(store.group_commits(), 1);
+        assert_eq!(store.get("k").unwrap().value, Bytes::from("2"));
+    }
+
+    #[test]
+    fn a_refusal_is_answered_only_once_what_it_looked_at_is_durable() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        stage_put(&store, "k", "1");
+        // A conflict decided on a staged write must not be reported while that write could
+        // still be lost: the refusal waits for its sync.
+        let refused = store.write::<StoreError, _>("k", |current, _| {
+            assert!(current.is_some());
+            Err(StoreError::Lagged)
+        });
+        assert_eq!(refused, Err(StoreError::Lagged));
+        assert_eq!(store.revision(), 1);
+        let unchanged = store
+            .write::<StoreError, _>("k", |_, _| Ok(Write::Unchanged))
+            .unwrap();
+        assert!(unchanged.is_none());
+        assert_eq!(store.group_commits(), 1);
+    }
+
+    #[test]
+    fn concurrent_writes_get_distinct_revisions_and_all_survive_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        let acknowledged: Vec<(String, Revision)> = std::thread::scope(|scope| {
+            let writers: Vec<_> = (0..16)
+                .map(|w| {
+                    let store = &store;
+                    scope.spawn(move || {
+                        (0..25)
+                            .map(|i| {
+                                let key = format!("w{w:02}/{i:02}");
+                                (key.clone(), put(store, &key, "v"))
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            writers
+                .into_iter()
+                .flat_map(|w| w.join().unwrap())
+                .collect()
+        });
+        let mut revisions: Vec<Revision> = acknowledged.iter().map(|(_, r)| *r).collect();
+        revisions.sort_unstable();
+        assert_eq!(revisions, (1..=400).collect::<Vec<_>>());
+        drop(store);
+        let store = open(dir.path());
+        for (key, revision) in &acknowledged {
+            assert_eq!(store.get(key).map(|e| e.revision), Some(*revision), "{key}");
+        }
     }
 
     #[test]

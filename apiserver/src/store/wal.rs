@@ -1,6 +1,9 @@
 //! The write-ahead log: every write is appended as a checksummed record and made durable
 //! (`fdatasync`) before it is acknowledged; a periodic snapshot bounds replay time.
 //!
+//! Appending and syncing are separate steps so that one `fdatasync` can cover the records
+//! of many concurrent writers (group commit, see the store's module documentation).
+//!
 //! Record layout (little endian): `len: u32`, `crc32(payload): u32`, `payload`, where the
 //! payload is `op: u8` (1 = put, 2 = delete), `revision: u64`, `key_len: u32`, `key`,
 //! `value_len: u32`, `value`. Recovery stops at the first truncated or corrupt record and
@@ -10,6 +13,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use bytes::Bytes;
 
@@ -96,7 +100,8 @@ const TORN_TAIL_BYTES: u64 = 4 * 1024 * 1024;
 #[derive(Debug)]
 pub(crate) struct Wal {
     path: PathBuf,
-    file: File,
+    /// Shared with whoever syncs it, so a `fdatasync` runs without the writer lock.
+    file: Arc<File>,
     /// Where the next record goes.
     offset: u64,
     /// How many bytes of the file are allocated (zeros after `offset`).
@@ -143,7 +148,7 @@ impl Wal {
         let allocated = file.metadata().map_err(io)?.len();
         let mut wal = Wal {
             path: path.to_owned(),
-            file,
+            file: Arc::new(file),
             offset: valid_len,
             allocated,
             buffer: Vec::new(),
@@ -163,7 +168,9 @@ impl Wal {
         Ok((wal, records))
     }
 
-    /// Appends `records` and makes them durable before returning.
+    /// Writes `records` after the last one, without making them durable: they are in the
+    /// page cache until the next [`Wal::sync`] (or a sync of [`Wal::file`]) covers them.
+    /// On error nothing is considered written: the next append overwrites the same place.
     pub fn append(&mut self, records: &[Record]) -> Result<(), StoreError> {
         self.buffer.clear();
         for record in records {
@@ -177,9 +184,19 @@ impl Wal {
         self.file
             .write_all_at(&self.buffer, self.offset)
             .map_err(io)?;
-        self.file.sync_data().map_err(io)?;
         self.offset = end;
         Ok(())
+    }
+
+    /// Makes every record appended so far durable (`fdatasync`).
+    pub fn sync(&self) -> Result<(), StoreError> {
+        sync_file(&self.file, &self.path)
+    }
+
+    /// The segment's file and path, for syncing it without holding the log: records
+    /// appended before a `fdatasync` of this handle starts are durable once it returns.
+    pub fn file(&self) -> (Arc<File>, PathBuf) {
+        (Arc::clone(&self.file), self.path.clone())
     }
 
     /// Bytes of records in the segment.
@@ -221,6 +238,12 @@ impl Wal {
         }
         Ok(false)
     }
+}
+
+/// `fdatasync` of a log segment: the records written to it are on disk when this returns.
+pub(crate) fn sync_file(file: &File, path: &Path) -> Result<(), StoreError> {
+    file.sync_data()
+        .map_err(|e| StoreError::Io(format!("sync log {}: {e}", path.display())))
 }
 
 /// The path of the log segment whose first record has revision `first`.
