@@ -52,7 +52,8 @@ fn typed<T: DeserializeOwned + Serialize>(value: Value) -> Result<Decoded, Strin
             return Err(error);
         }
     };
-    let value = serde_json::to_value(&typed).map_err(|e| e.to_string())?;
+    let mut value = serde_json::to_value(&typed).map_err(|e| e.to_string())?;
+    crate::object::omit_empty_metadata(&mut value);
     Ok(Decoded {
         value,
         unknown_fields,

@@ -28,6 +28,8 @@ pub fn prepare_create(
             kubelet::schedule(backend, object)?;
         }
         ("", "Service") => ipam::prepare_create(backend, rt, object)?,
+        // `SetDefaults_Secret`: a secret without a type is `Opaque`.
+        ("", "Secret") => default(object, &["type"], json!("Opaque")),
         ("batch", "Job") => {
             default_job(object);
             generate_job_selector(object);
@@ -59,6 +61,7 @@ pub fn prepare_update(
             }
         }
         ("", "Service") => ipam::prepare_update(backend, rt, old, new)?,
+        ("", "Secret") => default(new, &["type"], json!("Opaque")),
         ("batch", "Job") => {
             default_job(new);
             // Clients replacing a Job may leave out what the server generated.
