@@ -145,23 +145,34 @@ impl Cluster {
         serde_json::from_str(&self.ok(&all).await).expect("kubectl printed JSON")
     }
 
-    /// Runs kubectl in the background, its standard output read line by line.
-    fn spawn(&self, args: &[&str]) -> Background {
+    /// Runs kubectl in the background, its standard output (and error output, with
+    /// `stderr`) read line by line.
+    fn spawn(&self, args: &[&str], stderr: bool) -> Background {
         let mut child = self
             .command(args)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(if stderr {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .spawn()
             .expect("kubectl starts");
-        let stdout = child.stdout.take().expect("stdout");
         let (sender, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if sender.send(line).is_err() {
-                    break;
+        let forward = |pipe: Box<dyn std::io::Read + Send>| {
+            let sender = sender.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                    if sender.send(line).is_err() {
+                        break;
+                    }
                 }
-            }
-        });
+            });
+        };
+        forward(Box::new(child.stdout.take().expect("stdout")));
+        if let Some(pipe) = child.stderr.take() {
+            forward(Box::new(pipe));
+        }
         Background { child, lines }
     }
 
@@ -516,6 +527,38 @@ data: {mode: fast}
         })
         .collect();
     assert_eq!(managers, [("kubectl", "Apply")]);
+
+    // `apply --prune` deletes what the label selects and the manifest no longer has
+    // (its default allow-list includes every kind it names, ReplicationControllers too).
+    let both = "
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: keep, labels: {set: pruned}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: drop, labels: {set: pruned}}
+";
+    assert_eq!(
+        cluster.with_manifest(&["apply"], both).await,
+        "configmap/keep created\nconfigmap/drop created\n"
+    );
+    let keep = cluster.file("keep.yaml", both.split("---").next().unwrap());
+    let pruned = cluster
+        .run(&["apply", "-f", &keep, "--prune", "-l", "set=pruned"])
+        .await;
+    assert_eq!(pruned.code, Some(0), "{pruned:?}");
+    assert_eq!(
+        pruned.stdout,
+        "configmap/keep unchanged\nconfigmap/drop pruned\n"
+    );
+    assert_eq!(
+        cluster
+            .ok(&["get", "cm", "-l", "set=pruned", "-o", "name"])
+            .await,
+        "configmap/keep\n"
+    );
+    cluster.ok(&["delete", "cm", "keep"]).await;
 
     // `-o json` of a list.
     let list = cluster.json(&["configmaps"]).await;
@@ -1172,7 +1215,10 @@ async fn get_watch_prints_the_changes_made_after_it_started() {
     cluster
         .ok(&["create", "configmap", "first", "--from-literal=k=v"])
         .await;
-    let watch = cluster.spawn(&["get", "configmaps", "--watch", "--output-watch-events"]);
+    let watch = cluster.spawn(
+        &["get", "configmaps", "--watch", "--output-watch-events"],
+        false,
+    );
     let initial = tokio::task::block_in_place(|| watch.lines_until("first"));
     assert_eq!(header(&initial[0]), ["EVENT", "NAME", "DATA", "AGE"]);
     assert!(
@@ -1208,7 +1254,7 @@ async fn get_watch_prints_the_changes_made_after_it_started() {
 
     // Without events, later rows come without a repeated header; `--watch-only` skips
     // the initial list.
-    let watch = cluster.spawn(&["get", "configmaps", "--watch-only", "-o", "wide"]);
+    let watch = cluster.spawn(&["get", "configmaps", "--watch-only", "-o", "wide"], false);
     // The watch begins after the (unprinted) list: wait until kubectl has listed.
     let deadline = Instant::now() + Duration::from_secs(20);
     let mut created = false;
@@ -1241,12 +1287,24 @@ async fn wait_for_delete_returns_once_the_object_is_gone() {
     cluster
         .ok(&["create", "configmap", "doomed", "--from-literal=k=v"])
         .await;
-    let waiting = cluster.spawn(&["wait", "--for=delete", "configmap/doomed", "--timeout=20s"]);
-    // The waiter must be watching before the delete; give it the object to find first.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // With `-v=6` kubectl logs its requests: the delete comes once it found the object.
+    let waiting = cluster.spawn(
+        &[
+            "wait",
+            "--for=delete",
+            "configmap/doomed",
+            "--timeout=20s",
+            "-v=6",
+        ],
+        true,
+    );
+    tokio::task::block_in_place(|| waiting.lines_until("status=\"200 OK\""));
     cluster.ok(&["delete", "configmap", "doomed"]).await;
     let printed = tokio::task::block_in_place(|| waiting.lines_until("condition met"));
-    assert_eq!(printed, ["configmap/doomed condition met"]);
+    assert_eq!(
+        printed.last().map(String::as_str),
+        Some("configmap/doomed condition met")
+    );
     assert_eq!(tokio::task::block_in_place(|| waiting.wait()), Some(0));
     // Waiting for an object that is already gone returns at once.
     let gone = cluster
@@ -1488,6 +1546,71 @@ async fn diff_explain_and_server_dry_runs_answer_without_storing_anything() {
             ])
             .await,
         "2"
+    );
+    cluster.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_cordon_and_jobs_started_from_cron_jobs_complete() {
+    let cluster = Cluster::start().await;
+    assert_eq!(
+        cluster.ok(&["cordon", "sluice-node"]).await,
+        "node/sluice-node cordoned\n"
+    );
+    let nodes = cluster.ok(&["get", "nodes"]).await;
+    assert_eq!(
+        &row(&nodes, "sluice-node")[..3],
+        ["sluice-node", "Ready,SchedulingDisabled", "<none>"]
+    );
+    assert_eq!(
+        cluster.ok(&["uncordon", "sluice-node"]).await,
+        "node/sluice-node uncordoned\n"
+    );
+    assert_eq!(
+        &row(&cluster.ok(&["get", "nodes"]).await, "sluice-node")[1],
+        &"Ready"
+    );
+
+    assert_eq!(
+        cluster
+            .ok(&[
+                "create",
+                "cronjob",
+                "tick",
+                "--image=busybox",
+                "--schedule=*/5 * * * *"
+            ])
+            .await,
+        "cronjob.batch/tick created\n"
+    );
+    assert_eq!(
+        cluster
+            .ok(&["create", "job", "once", "--from=cronjob/tick"])
+            .await,
+        "job.batch/once created\n"
+    );
+    assert_eq!(
+        cluster
+            .ok(&[
+                "wait",
+                "--for=condition=Complete",
+                "job/once",
+                "--timeout=20s"
+            ])
+            .await,
+        "job.batch/once condition met\n"
+    );
+    let jobs = cluster.ok(&["get", "jobs"]).await;
+    assert_eq!(
+        header(&jobs),
+        ["NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"]
+    );
+    assert_eq!(&row(&jobs, "once")[..3], ["once", "Complete", "1/1"]);
+    let job = cluster.json(&["job", "once"]).await;
+    assert_eq!(job["metadata"]["ownerReferences"][0]["kind"], "CronJob");
+    assert_eq!(
+        job["metadata"]["annotations"]["cronjob.kubernetes.io/instantiate"],
+        "manual"
     );
     cluster.stop().await;
 }

@@ -179,6 +179,28 @@ fn prepare_workload(
             default_template(object, &["spec", "template"]);
             validate_selector(rt, object, old)
         }
+        // `SetDefaults_ReplicationController`: the selector and the labels come from the
+        // template's labels when missing.
+        ("", "ReplicationController") => {
+            if let Some(labels) = util::at(object, &["spec", "template", "metadata", "labels"])
+                .filter(|l| l.as_object().is_some_and(|m| !m.is_empty()))
+                .cloned()
+            {
+                if util::at(object, &["spec", "selector"])
+                    .is_none_or(|s| s.as_object().is_none_or(serde_json::Map::is_empty))
+                {
+                    set(object, &["spec", "selector"], labels.clone());
+                }
+                if util::at(object, &["metadata", "labels"])
+                    .is_none_or(|s| s.as_object().is_none_or(serde_json::Map::is_empty))
+                {
+                    set(object, &["metadata", "labels"], labels);
+                }
+            }
+            default(object, &["spec", "replicas"], json!(1));
+            default_template(object, &["spec", "template"]);
+            Ok(())
+        }
         ("batch", "CronJob") => {
             default(object, &["spec", "concurrencyPolicy"], json!("Allow"));
             default(object, &["spec", "suspend"], json!(false));
