@@ -28,7 +28,8 @@ pub fn metadata_mut(object: &mut Value) -> &mut Map<String, Value> {
 
 /// Drops the empty maps and lists of every `metadata` in `value` (the object's own and
 /// those of templates), as Go's `omitempty` does when kube-apiserver encodes an
-/// `ObjectMeta`: removing the last label leaves no `labels: {}` behind.
+/// `ObjectMeta`: removing the last label leaves no `labels: {}` behind. `managedFields`
+/// stay: an empty list there is a request to clear them, which the write path reads.
 pub fn omit_empty_metadata(value: &mut Value) {
     match value {
         Value::Object(map) => {
@@ -39,11 +40,7 @@ pub fn omit_empty_metadata(value: &mut Value) {
                     meta.retain(|field, v| {
                         !(matches!(
                             field.as_str(),
-                            "labels"
-                                | "annotations"
-                                | "finalizers"
-                                | "ownerReferences"
-                                | "managedFields"
+                            "labels" | "annotations" | "finalizers" | "ownerReferences"
                         ) && (v.as_object().is_some_and(Map::is_empty)
                             || v.as_array().is_some_and(Vec::is_empty)))
                     });
