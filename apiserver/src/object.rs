@@ -311,6 +311,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn empty_metadata_maps_and_lists_are_omitted_as_go_does() {
+        let mut object = json!({
+            "metadata": {"name": "x", "labels": {}, "annotations": {"a": "b"}, "finalizers": [],
+                "managedFields": []},
+            "spec": {"template": {"metadata": {"labels": {}, "ownerReferences": []}}},
+            "data": {"labels": {}},
+        });
+        omit_empty_metadata(&mut object);
+        assert_eq!(
+            object,
+            json!({
+                "metadata": {"name": "x", "annotations": {"a": "b"}, "managedFields": []},
+                "spec": {"template": {"metadata": {}}},
+                "data": {"labels": {}},
+            })
+        );
+    }
+
+    #[test]
     fn names_follow_the_rules_of_their_kind() {
         assert!(validate_name(NameRule::Subdomain, "web.example-1").is_empty());
         assert!(!validate_name(NameRule::Subdomain, "Web").is_empty());

@@ -1,6 +1,7 @@
 //! What kube-apiserver does to workload objects and pods on write, before the controllers
 //! see them: defaulting (`replicas: 1`, rolling-update strategies, pod template defaults
-//! such as `restartPolicy`, `dnsPolicy` and `imagePullPolicy`), the checks clients trip
+//! such as `restartPolicy`, `dnsPolicy` and `imagePullPolicy`, ReplicationController
+//! selectors from template labels, `Opaque` Secrets), the checks clients trip
 //! over most (selectors that do not match the template, immutable selectors, Job restart
 //! policies, CronJob schedules), Job selector generation, the scheduling of new pods and
 //! Service cluster IPs.
@@ -624,6 +625,21 @@ mod tests {
             .into_iter()
             .find(|r| r.kind == kind && r.storage_version)
             .unwrap()
+    }
+
+    #[test]
+    fn replication_controllers_select_and_carry_their_template_labels() {
+        let mut object = json!({"metadata": {"name": "rc"}, "spec": {"template": {
+            "metadata": {"labels": {"app": "old"}},
+            "spec": {"containers": [{"name": "c", "image": "nginx:1.27"}]}}}});
+        prepare_workload(&rt("ReplicationController"), &mut object, None).unwrap();
+        assert_eq!(object["spec"]["selector"], json!({"app": "old"}));
+        assert_eq!(object["metadata"]["labels"], json!({"app": "old"}));
+        assert_eq!(object["spec"]["replicas"], 1);
+        assert_eq!(
+            object["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"],
+            "IfNotPresent"
+        );
     }
 
     #[test]
