@@ -52,7 +52,8 @@ fn typed<T: DeserializeOwned + Serialize>(value: Value) -> Result<Decoded, Strin
             return Err(error);
         }
     };
-    let value = serde_json::to_value(&typed).map_err(|e| e.to_string())?;
+    let mut value = serde_json::to_value(&typed).map_err(|e| e.to_string())?;
+    crate::object::omit_empty_metadata(&mut value);
     Ok(Decoded {
         value,
         unknown_fields,
@@ -141,6 +142,7 @@ pub fn all() -> Vec<ResourceType> {
         Kind { group: "", version: "v1", kind: "ServiceAccount", plural: "serviceaccounts", short_names: &["sa"], categories: &[], namespaced: true, status: false, scale: false, generation: false, name_rule: Subdomain, selectable: &[], decoder: decoder(typed::<k8s::core::v1::ServiceAccount>) },
         Kind { group: "", version: "v1", kind: "Event", plural: "events", short_names: &["ev"], categories: &[], namespaced: true, status: false, scale: false, generation: false, name_rule: Subdomain, selectable: EVENT_FIELDS, decoder: decoder(typed::<k8s::core::v1::Event>) },
         Kind { group: "", version: "v1", kind: "Pod", plural: "pods", short_names: &["po"], categories: &["all"], namespaced: true, status: true, scale: false, generation: true, name_rule: Subdomain, selectable: POD_FIELDS, decoder: decoder(typed::<k8s::core::v1::Pod>) },
+        Kind { group: "", version: "v1", kind: "ReplicationController", plural: "replicationcontrollers", short_names: &["rc"], categories: &["all"], namespaced: true, status: true, scale: true, generation: true, name_rule: Subdomain, selectable: &["status.replicas"], decoder: decoder(typed::<k8s::core::v1::ReplicationController>) },
         Kind { group: "", version: "v1", kind: "Endpoints", plural: "endpoints", short_names: &["ep"], categories: &[], namespaced: true, status: false, scale: false, generation: false, name_rule: Subdomain, selectable: &[], decoder: decoder(typed::<k8s::core::v1::Endpoints>) },
         Kind { group: "", version: "v1", kind: "PersistentVolumeClaim", plural: "persistentvolumeclaims", short_names: &["pvc"], categories: &[], namespaced: true, status: true, scale: false, generation: false, name_rule: Subdomain, selectable: &[], decoder: decoder(typed::<k8s::core::v1::PersistentVolumeClaim>) },
         Kind { group: "", version: "v1", kind: "PersistentVolume", plural: "persistentvolumes", short_names: &["pv"], categories: &[], namespaced: false, status: true, scale: false, generation: false, name_rule: Subdomain, selectable: &[], decoder: decoder(typed::<k8s::core::v1::PersistentVolume>) },

@@ -146,6 +146,20 @@ impl ApiError {
         error
     }
 
+    /// 422 without an object: what kube-apiserver answers when a JSON patch does not
+    /// apply (a generic server response, the library's message as the one cause).
+    pub fn unprocessable(message: impl Into<String>) -> Self {
+        let mut error = Self::new(
+            422,
+            "Invalid",
+            "the server rejected our request due to an error in our request",
+        );
+        error.details = Some(json!({
+            "causes": [{"reason": "UnexpectedServerResponse", "message": message.into()}],
+        }));
+        error
+    }
+
     /// 403: the operation is forbidden (e.g. creating in a terminating namespace).
     pub fn forbidden(message: impl Into<String>) -> Self {
         Self::new(403, "Forbidden", message)

@@ -16,7 +16,7 @@ use crate::backend::{
     Backend, DeleteOptions, FieldValidation, ListOptions, Part, Propagation, WriteOptions,
 };
 use crate::errors::ApiError;
-use crate::resources::ResourceType;
+use crate::resources::{Codec, ResourceType};
 use crate::route::{self, ResourcePath, Route};
 use crate::selectors::{FieldSelector, LabelSelector};
 use crate::{discovery, openapi, patch, table, watch};
@@ -179,9 +179,12 @@ async fn resource_request(
         }
         (&Method::GET, Some(name), None) if watching => {
             let mut options = list_options(rt, query)?;
-            options.fields =
-                FieldSelector::parse(&format!("metadata.name={name}"), &rt.selectable_fields)
-                    .map_err(ApiError::bad_request)?;
+            options.fields = FieldSelector::parse(
+                &format!("metadata.name={name}"),
+                &rt.selectable_fields,
+                true,
+            )
+            .map_err(ApiError::bad_request)?;
             watch::serve(server, rt, namespace, query, options, as_table)
         }
         (&Method::GET, Some(name), None) => {
@@ -392,6 +395,7 @@ fn list_options(rt: &ResourceType, query: &Query) -> Result<ListOptions, ApiErro
         fields: FieldSelector::parse(
             query.get("fieldSelector").unwrap_or_default(),
             &rt.selectable_fields,
+            matches!(rt.codec, Codec::Builtin(_)),
         )
         .map_err(ApiError::bad_request)?,
         limit: match query.get("limit") {

@@ -26,6 +26,33 @@ pub fn metadata_mut(object: &mut Value) -> &mut Map<String, Value> {
         .expect("metadata was just made an object")
 }
 
+/// Drops the empty maps and lists of every `metadata` in `value` (the object's own and
+/// those of templates), as Go's `omitempty` does when kube-apiserver encodes an
+/// `ObjectMeta`: removing the last label leaves no `labels: {}` behind. `managedFields`
+/// stay: an empty list there is a request to clear them, which the write path reads.
+pub fn omit_empty_metadata(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map.iter_mut() {
+                if key == "metadata"
+                    && let Value::Object(meta) = child
+                {
+                    meta.retain(|field, v| {
+                        !(matches!(
+                            field.as_str(),
+                            "labels" | "annotations" | "finalizers" | "ownerReferences"
+                        ) && (v.as_object().is_some_and(Map::is_empty)
+                            || v.as_array().is_some_and(Vec::is_empty)))
+                    });
+                }
+                omit_empty_metadata(child);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(omit_empty_metadata),
+        _ => {}
+    }
+}
+
 /// A string field of `metadata`.
 pub fn meta_str<'a>(object: &'a Value, field: &str) -> Option<&'a str> {
     metadata(object).get(field).and_then(Value::as_str)
@@ -282,6 +309,25 @@ pub fn spec_view(object: &Value, status_subresource: bool) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn empty_metadata_maps_and_lists_are_omitted_as_go_does() {
+        let mut object = json!({
+            "metadata": {"name": "x", "labels": {}, "annotations": {"a": "b"}, "finalizers": [],
+                "managedFields": []},
+            "spec": {"template": {"metadata": {"labels": {}, "ownerReferences": []}}},
+            "data": {"labels": {}},
+        });
+        omit_empty_metadata(&mut object);
+        assert_eq!(
+            object,
+            json!({
+                "metadata": {"name": "x", "annotations": {"a": "b"}, "managedFields": []},
+                "spec": {"template": {"metadata": {}}},
+                "data": {"labels": {}},
+            })
+        );
+    }
 
     #[test]
     fn names_follow_the_rules_of_their_kind() {

@@ -88,18 +88,16 @@ pub fn apply(
         options,
         |current| {
             let patched = match patch_type {
+                // As upstream: a malformed document is a 400, an operation that does not
+                // apply a generic 422 naming no object, the reason as its cause.
                 PatchType::Json => sluice_patch::json_patch::apply(&current.object, &patch)
-                    .map_err(|e| {
-                        ApiError::invalid(
-                            &rt.kind,
-                            &rt.group,
-                            name,
-                            vec![crate::errors::Cause::new(
-                                "FieldValueInvalid",
-                                "",
-                                &e.to_string(),
-                            )],
-                        )
+                    .map_err(|e| match e {
+                        sluice_patch::Error::InvalidPointer { .. }
+                        | sluice_patch::Error::ParseJsonPatch { .. }
+                        | sluice_patch::Error::ParseJsonPatchOperation { .. } => {
+                            ApiError::bad_request(e.to_string())
+                        }
+                        _ => ApiError::unprocessable(e.to_string()),
                     })?,
                 PatchType::Merge => sluice_patch::merge_patch::apply(&current.object, &patch),
                 PatchType::Strategic => {

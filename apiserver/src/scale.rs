@@ -27,13 +27,15 @@ fn set_at(object: &mut Value, path: &str, value: Value) {
     node[parts[parts.len() - 1]] = value;
 }
 
-/// The label selector of a built-in workload as a string (`app=web,tier=front`).
+/// The label selector of a built-in workload as a string (`app=web,tier=front`); a
+/// ReplicationController's selector is a plain map of labels.
 fn selector_string(object: &Value) -> Option<String> {
-    let labels = object
-        .get("spec")?
-        .get("selector")?
-        .get("matchLabels")?
-        .as_object()?;
+    let selector = object.get("spec")?.get("selector")?;
+    let labels = if object.get("kind").and_then(Value::as_str) == Some("ReplicationController") {
+        selector.as_object()?
+    } else {
+        selector.get("matchLabels")?.as_object()?
+    };
     Some(
         labels
             .iter()

@@ -198,11 +198,14 @@ pub struct FieldSelector {
 
 impl FieldSelector {
     /// Parses the `fieldSelector` query parameter, allowing `metadata.name`,
-    /// `metadata.namespace` and the `supported` paths of the kind.
+    /// `metadata.namespace` and the `supported` paths of the kind. `builtin` picks
+    /// kube-apiserver's wording for an unknown field: built-in kinds without fields of
+    /// their own answer with the default conversion's message (naming the two metadata
+    /// fields), the others with `field label not supported`.
     ///
     /// # Errors
     /// A message naming an unsupported field or malformed term.
-    pub fn parse(text: &str, supported: &[String]) -> Result<Self, String> {
+    pub fn parse(text: &str, supported: &[String], builtin: bool) -> Result<Self, String> {
         let mut terms = Vec::new();
         for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (field, equal, value) = if let Some((f, v)) = part.split_once("!=") {
@@ -221,7 +224,13 @@ impl FieldSelector {
                 && field != "metadata.namespace"
                 && !supported.iter().any(|s| s == field)
             {
-                return Err(format!("field label not supported: {field}"));
+                return Err(if builtin && supported.is_empty() {
+                    format!(
+                        "\"{field}\" is not a known field selector: only \"metadata.name\", \"metadata.namespace\""
+                    )
+                } else {
+                    format!("field label not supported: {field}")
+                });
             }
             terms.push((field.to_owned(), equal, value.trim().to_owned()));
         }
@@ -306,16 +315,23 @@ mod tests {
             json!({"metadata": {"name": "p", "namespace": "ns"}, "status": {"phase": "Running"}});
         let supported = vec!["status.phase".to_owned()];
         assert!(
-            FieldSelector::parse("status.phase=Running,metadata.name=p", &supported)
+            FieldSelector::parse("status.phase=Running,metadata.name=p", &supported, true)
                 .unwrap()
                 .matches(&pod)
         );
         assert!(
-            !FieldSelector::parse("status.phase!=Running", &supported)
+            !FieldSelector::parse("status.phase!=Running", &supported, true)
                 .unwrap()
                 .matches(&pod)
         );
-        let error = FieldSelector::parse("spec.nodeName=x", &supported).unwrap_err();
+        let error = FieldSelector::parse("spec.nodeName=x", &supported, true).unwrap_err();
         assert_eq!(error, "field label not supported: spec.nodeName");
+        let error = FieldSelector::parse("data.a=x", &[], true).unwrap_err();
+        assert_eq!(
+            error,
+            r#""data.a" is not a known field selector: only "metadata.name", "metadata.namespace""#
+        );
+        let error = FieldSelector::parse("spec.size=1", &[], false).unwrap_err();
+        assert_eq!(error, "field label not supported: spec.size");
     }
 }

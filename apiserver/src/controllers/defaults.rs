@@ -1,6 +1,7 @@
 //! What kube-apiserver does to workload objects and pods on write, before the controllers
 //! see them: defaulting (`replicas: 1`, rolling-update strategies, pod template defaults
-//! such as `restartPolicy`, `dnsPolicy` and `imagePullPolicy`), the checks clients trip
+//! such as `restartPolicy`, `dnsPolicy` and `imagePullPolicy`, ReplicationController
+//! selectors from template labels, `Opaque` Secrets), the checks clients trip
 //! over most (selectors that do not match the template, immutable selectors, Job restart
 //! policies, CronJob schedules), Job selector generation, the scheduling of new pods and
 //! Service cluster IPs.
@@ -28,6 +29,8 @@ pub fn prepare_create(
             kubelet::schedule(backend, object)?;
         }
         ("", "Service") => ipam::prepare_create(backend, rt, object)?,
+        // `SetDefaults_Secret`: a secret without a type is `Opaque`.
+        ("", "Secret") => default(object, &["type"], json!("Opaque")),
         ("batch", "Job") => {
             default_job(object);
             generate_job_selector(object);
@@ -59,6 +62,7 @@ pub fn prepare_update(
             }
         }
         ("", "Service") => ipam::prepare_update(backend, rt, old, new)?,
+        ("", "Secret") => default(new, &["type"], json!("Opaque")),
         ("batch", "Job") => {
             default_job(new);
             // Clients replacing a Job may leave out what the server generated.
@@ -175,6 +179,28 @@ fn prepare_workload(
             default(object, &["spec", "revisionHistoryLimit"], json!(10));
             default_template(object, &["spec", "template"]);
             validate_selector(rt, object, old)
+        }
+        // `SetDefaults_ReplicationController`: the selector and the labels come from the
+        // template's labels when missing.
+        ("", "ReplicationController") => {
+            if let Some(labels) = util::at(object, &["spec", "template", "metadata", "labels"])
+                .filter(|l| l.as_object().is_some_and(|m| !m.is_empty()))
+                .cloned()
+            {
+                if util::at(object, &["spec", "selector"])
+                    .is_none_or(|s| s.as_object().is_none_or(serde_json::Map::is_empty))
+                {
+                    set(object, &["spec", "selector"], labels.clone());
+                }
+                if util::at(object, &["metadata", "labels"])
+                    .is_none_or(|s| s.as_object().is_none_or(serde_json::Map::is_empty))
+                {
+                    set(object, &["metadata", "labels"], labels);
+                }
+            }
+            default(object, &["spec", "replicas"], json!(1));
+            default_template(object, &["spec", "template"]);
+            Ok(())
         }
         ("batch", "CronJob") => {
             default(object, &["spec", "concurrencyPolicy"], json!("Allow"));
@@ -599,6 +625,21 @@ mod tests {
             .into_iter()
             .find(|r| r.kind == kind && r.storage_version)
             .unwrap()
+    }
+
+    #[test]
+    fn replication_controllers_select_and_carry_their_template_labels() {
+        let mut object = json!({"metadata": {"name": "rc"}, "spec": {"template": {
+            "metadata": {"labels": {"app": "old"}},
+            "spec": {"containers": [{"name": "c", "image": "nginx:1.27"}]}}}});
+        prepare_workload(&rt("ReplicationController"), &mut object, None).unwrap();
+        assert_eq!(object["spec"]["selector"], json!({"app": "old"}));
+        assert_eq!(object["metadata"]["labels"], json!({"app": "old"}));
+        assert_eq!(object["spec"]["replicas"], 1);
+        assert_eq!(
+            object["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"],
+            "IfNotPresent"
+        );
     }
 
     #[test]

@@ -282,8 +282,11 @@ pub(crate) fn object_meta(
             .unwrap_or_else(|| "invalid metadata".to_owned());
         DecodeError::Metadata(detail)
     })?;
-    let value = serde_json::to_value(&meta).map_err(|e| DecodeError::Metadata(e.to_string()))?;
-    Ok((value, unknown))
+    let mut value = serde_json::json!({
+        "metadata": serde_json::to_value(&meta).map_err(|e| DecodeError::Metadata(e.to_string()))?
+    });
+    crate::object::omit_empty_metadata(&mut value);
+    Ok((value["metadata"].take(), unknown))
 }
 
 fn render_ignored(path: &serde_ignored::Path<'_>) -> String {
