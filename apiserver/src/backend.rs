@@ -37,6 +37,15 @@ pub struct WriteOptions {
     pub field_manager: Option<String>,
     /// `fieldValidation`.
     pub field_validation: FieldValidation,
+    /// The client's `User-Agent`: without `fieldManager`, its product name is the field
+    /// manager recorded in `managedFields`.
+    pub user_agent: Option<String>,
+    /// Set by server-side apply, which computes `metadata.managedFields` itself: the write
+    /// is not recorded as an update.
+    pub applying: bool,
+    /// The subresource the write came through when [`Part`] does not say (`scale`), as
+    /// recorded in `managedFields`.
+    pub subresource: Option<&'static str>,
 }
 
 /// What a write produced.
@@ -323,13 +332,7 @@ impl Backend {
             fields.remove("status");
         }
         kinds::prepare_create(self, rt, &mut object)?;
-        crate::managed::record_update(
-            &mut object,
-            None,
-            options.field_manager.as_deref(),
-            rt,
-            Part::Main,
-        );
+        crate::managed::record_update(&mut object, None, options, rt, Part::Main);
         let key = rt.key(namespace, &name);
         if options.dry_run {
             if self.store.get(&key).is_some() {
@@ -454,13 +457,7 @@ impl Backend {
             warnings.extend(decode_warnings);
             merge_server_owned(rt, &old, &mut new, part);
             kinds::prepare_update(self, rt, &old, &mut new)?;
-            crate::managed::record_update(
-                &mut new,
-                Some(&old),
-                options.field_manager.as_deref(),
-                rt,
-                part,
-            );
+            crate::managed::record_update(&mut new, Some(&old), options, rt, part);
             if rt.has_generation
                 && object::spec_view(&old, rt.status_subresource)
                     != object::spec_view(&new, rt.status_subresource)
@@ -758,7 +755,12 @@ pub struct Current {
 fn merge_server_owned(rt: &ResourceType, old: &Value, new: &mut Value, part: Part) {
     if part == Part::Status {
         let status = new.get("status").cloned();
+        // Server-side apply has recorded its managedFields on `new` already.
+        let managed_fields = object::metadata(new).get("managedFields").cloned();
         *new = old.clone();
+        if let Some(managed_fields) = managed_fields {
+            object::metadata_mut(new).insert("managedFields".into(), managed_fields);
+        }
         match status {
             Some(status) => new["status"] = status,
             None => {

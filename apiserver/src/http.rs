@@ -155,6 +155,7 @@ async fn resource_request(
     let namespace = path.namespace.as_deref();
     let method = request.method().clone();
     let content_type = header_text(&request, header::CONTENT_TYPE);
+    let user_agent = header_text(&request, header::USER_AGENT);
     let as_table = table::wanted(accept);
     match (&method, path.name.as_deref(), path.subresource.as_deref()) {
         (&Method::GET, None, None) if watching => {
@@ -221,7 +222,8 @@ async fn resource_request(
         }
         (&Method::POST, None, None) => {
             let body = read_body(request, &content_type).await?;
-            let written = backend.create(rt, namespace, body, &write_options(query)?)?;
+            let written =
+                backend.create(rt, namespace, body, &write_options(query, &user_agent)?)?;
             Ok(with_warnings(
                 json_response(StatusCode::CREATED, &written.object),
                 &written.warnings,
@@ -246,15 +248,21 @@ async fn resource_request(
                         namespace,
                         name,
                         body,
-                        &write_options(query)?,
+                        &write_options(query, &user_agent)?,
                     )?;
                     return Ok(json_response(StatusCode::OK, &object));
                 }
                 Some(other) => return Err(ApiError::no_route(other)),
             };
             let body = read_body(request, &content_type).await?;
-            let written =
-                backend.update(rt, namespace, name, body, part, &write_options(query)?)?;
+            let written = backend.update(
+                rt,
+                namespace,
+                name,
+                body,
+                part,
+                &write_options(query, &user_agent)?,
+            )?;
             Ok(with_warnings(
                 json_response(StatusCode::OK, &written.object),
                 &written.warnings,
@@ -273,7 +281,7 @@ async fn resource_request(
                         name,
                         &content_type,
                         &bytes,
-                        &write_options(query)?,
+                        &write_options(query, &user_agent)?,
                     )?;
                     return Ok(json_response(StatusCode::OK, &object));
                 }
@@ -289,7 +297,7 @@ async fn resource_request(
                 &content_type,
                 &bytes,
                 part,
-                &write_options(query)?,
+                &write_options(query, &user_agent)?,
                 force,
             )?;
             let status = if written.created {
@@ -399,7 +407,7 @@ fn list_options(rt: &ResourceType, query: &Query) -> Result<ListOptions, ApiErro
     })
 }
 
-fn write_options(query: &Query) -> Result<WriteOptions, ApiError> {
+fn write_options(query: &Query, user_agent: &str) -> Result<WriteOptions, ApiError> {
     let dry_run = match query.get("dryRun") {
         None | Some("") => false,
         Some("All") => true,
@@ -433,6 +441,9 @@ fn write_options(query: &Query) -> Result<WriteOptions, ApiError> {
         dry_run,
         field_manager,
         field_validation,
+        user_agent: Some(user_agent.to_owned()).filter(|a| !a.is_empty()),
+        applying: false,
+        subresource: None,
     })
 }
 

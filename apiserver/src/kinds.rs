@@ -48,6 +48,7 @@ pub fn prepare_create(
             list.push(Value::from(crate::custom::CLEANUP_FINALIZER));
         }
     }
+    crate::controllers::prepare_create(backend, rt, object)?;
     crate::custom::prepare_create(backend, rt, object)
 }
 
@@ -121,6 +122,7 @@ pub fn prepare_update(
     if is(rt, "apiextensions.k8s.io", "CustomResourceDefinition") {
         validate_crd(new)?;
     }
+    crate::controllers::prepare_update(backend, rt, old, new)?;
     crate::custom::prepare_update(backend, rt, old, new)
 }
 

@@ -13,13 +13,15 @@
 //! semantics), the HTTP layer, discovery, tables, patches and server-side apply. Request
 //! bodies may be JSON, YAML or Kubernetes protobuf ([`protobuf`], which kubectl's typed
 //! clients send); answers are JSON. [`reviews`] and [`tokens`] answer `kubectl auth can-i`,
-//! `auth whoami` and `create token`.
+//! `auth whoami` and `create token`. [`controllers`] runs the garbage collector, namespace
+//! deletion and the workload simulator.
 //!
 //! This crate depends on no other Sluice crate except `patch`.
 
 pub mod apply;
 pub mod backend;
 pub mod builtin;
+pub mod controllers;
 pub mod crd;
 pub mod custom;
 pub mod discovery;
@@ -75,6 +77,9 @@ pub struct Config {
     pub bookmark_interval: Duration,
     /// Store tunables.
     pub store: StoreOptions,
+    /// Whether the built-in controllers (garbage collector, namespace deletion, workload
+    /// simulator) run.
+    pub controllers: bool,
 }
 
 impl Config {
@@ -86,6 +91,7 @@ impl Config {
             kubeconfig_out: None,
             bookmark_interval: Duration::from_secs(60),
             store: StoreOptions::default(),
+            controllers: true,
         }
     }
 }
@@ -99,6 +105,9 @@ pub enum StartError {
     /// Credentials, the listener or the kubeconfig failed.
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// The built-in controllers could not be started.
+    #[error("cannot start the controllers: {0}")]
+    Controllers(#[from] controllers::ControllerError),
     /// A preloaded object was refused.
     #[error("cannot preload {name}: {error}")]
     Preload {
@@ -116,6 +125,7 @@ pub struct RunningServer {
     address: SocketAddr,
     kubeconfig: String,
     backend: Arc<Backend>,
+    controllers: Option<controllers::Controllers>,
     stop: signal::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -158,10 +168,13 @@ impl RunningServer {
         &self.backend
     }
 
-    /// Stops serving and waits until every connection is closed.
+    /// Stops serving and the controllers, and waits until every connection is closed.
     pub async fn stop(self) {
         let _ = self.stop.send(true);
         let _ = self.task.await;
+        if let Some(controllers) = self.controllers {
+            controllers.stop().await;
+        }
     }
 }
 
@@ -189,6 +202,13 @@ pub async fn start(config: Config, objects: &[Value]) -> Result<RunningServer, S
             }
         }
     }
+    // The controllers (and their node) come first: preloaded pods find a node.
+    let controllers = if config.controllers {
+        Some(controllers::Controllers::start(Arc::clone(&backend))?)
+    } else {
+        None
+    };
+
     for namespace in SYSTEM_NAMESPACES {
         ensure(
             &backend,
@@ -236,6 +256,7 @@ pub async fn start(config: Config, objects: &[Value]) -> Result<RunningServer, S
         address,
         kubeconfig,
         backend,
+        controllers,
         stop,
         task,
     })

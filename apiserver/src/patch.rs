@@ -63,8 +63,15 @@ pub fn apply(
         );
     }
     if force {
-        return Err(ApiError::bad_request(
-            "force: Forbidden: may not be specified for non-apply patch",
+        return Err(ApiError::invalid(
+            "PatchOptions",
+            "meta.k8s.io",
+            "",
+            vec![crate::errors::Cause::new(
+                "FieldValueForbidden",
+                "force",
+                "Forbidden: may not be specified for non-apply patch",
+            )],
         ));
     }
     let patch: Value = serde_json::from_slice(body)

@@ -154,11 +154,16 @@ fn set_replicas(
         .as_ref()
         .map(|s| s.spec_replicas_path.clone())
         .unwrap_or_default();
+    // Recorded in managedFields as a write through `/scale`.
+    let options = WriteOptions {
+        subresource: Some("scale"),
+        ..options.clone()
+    };
     let written = backend.modify(
         rt,
         namespace,
         name,
-        options,
+        &options,
         |current| {
             if let Some(requested) = requested
                 && requested != current.revision

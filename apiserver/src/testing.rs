@@ -58,9 +58,24 @@ impl TestServer {
 /// # Errors
 /// See [`StartError`].
 pub async fn start(objects: &[Value]) -> Result<TestServer, StartError> {
+    start_with(objects, true).await
+}
+
+/// Like [`start`], without the built-in controllers (no garbage collection, namespace
+/// cleanup or workload simulation): for tests that need objects to stay exactly as
+/// written.
+///
+/// # Errors
+/// See [`StartError`].
+pub async fn start_without_controllers(objects: &[Value]) -> Result<TestServer, StartError> {
+    start_with(objects, false).await
+}
+
+async fn start_with(objects: &[Value], controllers: bool) -> Result<TestServer, StartError> {
     let dir = tempfile::tempdir()?;
     let mut config = Config::new(dir.path(), "127.0.0.1:0".parse().expect("valid address"));
     config.bookmark_interval = Duration::from_secs(1);
+    config.controllers = controllers;
     let server = crate::start(config, objects).await?;
     Ok(TestServer { server, dir })
 }

@@ -97,9 +97,7 @@ impl Error {
     pub fn event_severity(&self) -> EventSeverity {
         match self {
             Self::Waiting { .. } => EventSeverity::Trace,
-            Self::Generic { .. } | Self::Stalling { .. } | Self::Api { .. } => {
-                EventSeverity::Error
-            }
+            Self::Generic { .. } | Self::Stalling { .. } | Self::Api { .. } => EventSeverity::Error,
         }
     }
 }

@@ -17,9 +17,11 @@
 
 pub mod error;
 pub mod ignore;
+pub mod oci;
 pub mod server;
 pub mod storage;
 pub mod summary;
+pub mod transport;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -29,8 +31,8 @@ use std::time::Duration;
 use clap::Parser;
 use futures::future::BoxFuture;
 use kube::Client;
-use sluice_runtime::artifact::DigestAlgorithm;
 use sluice_runtime::args::{parse_bind_address, parse_go_duration};
+use sluice_runtime::artifact::DigestAlgorithm;
 use sluice_runtime::watch::FeatureGates;
 use sluice_runtime::{Args, EventRecorder, Metrics, RetryBackoff, Runtime};
 use tokio_util::sync::CancellationToken;
@@ -55,7 +57,11 @@ pub const FEATURE_GATES: &[(&str, bool)] = &[
 /// The command line of `source-controller`, as upstream's (unknown to this parser are
 /// only flags upstream does not have).
 #[derive(Debug, Clone, Parser)]
-#[command(name = "source-controller", version, about = "Flux-compatible source-controller")]
+#[command(
+    name = "source-controller",
+    version,
+    about = "Flux-compatible source-controller"
+)]
 pub struct Options {
     /// Flags shared by every controller.
     #[command(flatten)]
@@ -133,7 +139,6 @@ pub struct Options {
     /// Maximum lifetime of a cached cloud token (accepted for compatibility).
     #[arg(long, default_value = "1h")]
     pub token_cache_max_duration: String,
-
 }
 
 /// Starting or running the controller failed.
@@ -223,7 +228,6 @@ impl Options {
 }
 
 /// What every reconciler of this controller shares.
-#[derive(Debug)]
 pub struct Context {
     /// The Kubernetes client.
     pub client: Client,
@@ -388,7 +392,11 @@ mod tests {
     fn the_advertised_address_comes_from_the_bind_address() {
         let options = parse(&["--storage-addr=127.0.0.1:9091"]);
         assert_eq!(options.advertised_address().unwrap(), "127.0.0.1:9091");
-        assert!(parse(&["--storage-addr=nonsense"]).advertised_address().is_err());
+        assert!(
+            parse(&["--storage-addr=nonsense"])
+                .advertised_address()
+                .is_err()
+        );
     }
 
     #[test]
@@ -397,6 +405,10 @@ mod tests {
             .storage_options()
             .unwrap_err();
         assert!(err.to_string().contains("blake3"), "{err}");
-        assert!(parse(&["--artifact-digest-algo=sha512"]).storage_options().is_ok());
+        assert!(
+            parse(&["--artifact-digest-algo=sha512"])
+                .storage_options()
+                .is_ok()
+        );
     }
 }

@@ -274,7 +274,14 @@ mod tests {
     }
 
     fn mark(status: &mut GitRepositoryStatus, type_: &str, value: ConditionStatus, reason: &str) {
-        conditions::set(status.conditions_mut(), type_, value, reason, reason, Some(1));
+        conditions::set(
+            status.conditions_mut(),
+            type_,
+            value,
+            reason,
+            reason,
+            Some(1),
+        );
     }
 
     fn ready(status: &GitRepositoryStatus) -> (String, String) {
@@ -286,36 +293,95 @@ mod tests {
     fn a_failure_wins_over_the_stored_artifact() {
         // [C9] FetchFailed(AuthenticationFailed) + ArtifactInStorage.
         let mut status = GitRepositoryStatus::default();
-        mark(&mut status, FETCH_FAILED, ConditionStatus::True, "AuthenticationFailed");
-        mark(&mut status, ARTIFACT_IN_STORAGE, ConditionStatus::True, "Succeeded");
+        mark(
+            &mut status,
+            FETCH_FAILED,
+            ConditionStatus::True,
+            "AuthenticationFailed",
+        );
+        mark(
+            &mut status,
+            ARTIFACT_IN_STORAGE,
+            ConditionStatus::True,
+            "Succeeded",
+        );
         let error = Error::generic("AuthenticationFailed", "bad credentials");
         finish(&repo(1), &mut status, &GIT_REPOSITORY, &Err(error));
-        assert_eq!(ready(&status), ("False".into(), "AuthenticationFailed".into()));
+        assert_eq!(
+            ready(&status),
+            ("False".into(), "AuthenticationFailed".into())
+        );
     }
 
     #[test]
     fn storage_failures_have_the_highest_priority() {
         // [C9] StorageOperationFailed + FetchFailed + IncludeUnavailable + ArtifactOutdated.
         let mut status = GitRepositoryStatus::default();
-        mark(&mut status, ARTIFACT_OUTDATED, ConditionStatus::True, "NewRevision");
-        mark(&mut status, INCLUDE_UNAVAILABLE, ConditionStatus::True, "NotFound");
-        mark(&mut status, FETCH_FAILED, ConditionStatus::True, "GitOperationFailed");
-        mark(&mut status, STORAGE_OPERATION_FAILED, ConditionStatus::True, "ArchiveOperationFailed");
+        mark(
+            &mut status,
+            ARTIFACT_OUTDATED,
+            ConditionStatus::True,
+            "NewRevision",
+        );
+        mark(
+            &mut status,
+            INCLUDE_UNAVAILABLE,
+            ConditionStatus::True,
+            "NotFound",
+        );
+        mark(
+            &mut status,
+            FETCH_FAILED,
+            ConditionStatus::True,
+            "GitOperationFailed",
+        );
+        mark(
+            &mut status,
+            STORAGE_OPERATION_FAILED,
+            ConditionStatus::True,
+            "ArchiveOperationFailed",
+        );
         let error = Error::generic("ArchiveOperationFailed", "x");
         finish(&repo(1), &mut status, &GIT_REPOSITORY, &Err(error));
-        assert_eq!(ready(&status), ("False".into(), "ArchiveOperationFailed".into()));
+        assert_eq!(
+            ready(&status),
+            ("False".into(), "ArchiveOperationFailed".into())
+        );
     }
 
     #[test]
     fn success_removes_reconciling_and_observes_the_generation() {
         let mut status = GitRepositoryStatus::default();
-        mark_reconciling(status.conditions_mut(), "Progressing", "building artifact", Some(2));
-        mark(&mut status, ARTIFACT_IN_STORAGE, ConditionStatus::True, "Succeeded");
-        assert_eq!(finish(&repo(2), &mut status, &GIT_REPOSITORY, &Ok(Progress::Success)), None);
+        mark_reconciling(
+            status.conditions_mut(),
+            "Progressing",
+            "building artifact",
+            Some(2),
+        );
+        mark(
+            &mut status,
+            ARTIFACT_IN_STORAGE,
+            ConditionStatus::True,
+            "Succeeded",
+        );
+        assert_eq!(
+            finish(
+                &repo(2),
+                &mut status,
+                &GIT_REPOSITORY,
+                &Ok(Progress::Success)
+            ),
+            None
+        );
         assert_eq!(ready(&status), ("True".into(), "Succeeded".into()));
         assert!(find(status.conditions(), RECONCILING).is_none());
         assert_eq!(status.observed_generation, Some(2));
-        assert!(status.conditions().iter().all(|c| c.observed_generation == Some(2)));
+        assert!(
+            status
+                .conditions()
+                .iter()
+                .all(|c| c.observed_generation == Some(2))
+        );
     }
 
     #[test]
@@ -324,8 +390,18 @@ mod tests {
             observed_generation: Some(1),
             ..Default::default()
         };
-        mark_reconciling(status.conditions_mut(), "Progressing", "building artifact", Some(2));
-        mark(&mut status, FETCH_FAILED, ConditionStatus::True, "GitOperationFailed");
+        mark_reconciling(
+            status.conditions_mut(),
+            "Progressing",
+            "building artifact",
+            Some(2),
+        );
+        mark(
+            &mut status,
+            FETCH_FAILED,
+            ConditionStatus::True,
+            "GitOperationFailed",
+        );
         let error = Error::generic("GitOperationFailed", "x");
         finish(&repo(2), &mut status, &GIT_REPOSITORY, &Err(error));
         assert_eq!(
@@ -339,7 +415,12 @@ mod tests {
     fn a_stalling_failure_marks_stalled_and_observes_the_generation() {
         let mut status = GitRepositoryStatus::default();
         mark_reconciling(status.conditions_mut(), "Progressing", "x", Some(3));
-        mark(&mut status, FETCH_FAILED, ConditionStatus::True, "URLInvalid");
+        mark(
+            &mut status,
+            FETCH_FAILED,
+            ConditionStatus::True,
+            "URLInvalid",
+        );
         let error = Error::stalling("URLInvalid", "failed to parse url");
         finish(&repo(3), &mut status, &GIT_REPOSITORY, &Err(error));
         assert!(conditions::is_true(status.conditions(), STALLED));
@@ -351,25 +432,55 @@ mod tests {
     #[test]
     fn a_failed_verification_decides_ready() {
         let mut status = GitRepositoryStatus::default();
-        mark(&mut status, ARTIFACT_IN_STORAGE, ConditionStatus::True, "Succeeded");
-        mark(&mut status, SOURCE_VERIFIED, ConditionStatus::False, "InvalidCommitSignature");
+        mark(
+            &mut status,
+            ARTIFACT_IN_STORAGE,
+            ConditionStatus::True,
+            "Succeeded",
+        );
+        mark(
+            &mut status,
+            SOURCE_VERIFIED,
+            ConditionStatus::False,
+            "InvalidCommitSignature",
+        );
         let error = Error::generic("InvalidCommitSignature", "x");
         finish(&repo(1), &mut status, &GIT_REPOSITORY, &Err(error));
-        assert_eq!(ready(&status), ("False".into(), "InvalidCommitSignature".into()));
+        assert_eq!(
+            ready(&status),
+            ("False".into(), "InvalidCommitSignature".into())
+        );
     }
 
     #[test]
     fn success_without_a_ready_summary_is_reported() {
         let mut status = GitRepositoryStatus::default();
-        mark(&mut status, ARTIFACT_OUTDATED, ConditionStatus::True, "NewRevision");
-        let message = finish(&repo(1), &mut status, &GIT_REPOSITORY, &Ok(Progress::Success));
+        mark(
+            &mut status,
+            ARTIFACT_OUTDATED,
+            ConditionStatus::True,
+            "NewRevision",
+        );
+        let message = finish(
+            &repo(1),
+            &mut status,
+            &GIT_REPOSITORY,
+            &Ok(Progress::Success),
+        );
         assert_eq!(message.as_deref(), Some("NewRevision"));
     }
 
     #[test]
     fn recovery_is_the_disappearance_of_every_failure() {
         let mut before = Vec::new();
-        conditions::set(&mut before, FETCH_FAILED, ConditionStatus::True, "x", "x", Some(1));
+        conditions::set(
+            &mut before,
+            FETCH_FAILED,
+            ConditionStatus::True,
+            "x",
+            "x",
+            Some(1),
+        );
         assert!(recovered(&before, &[], &GIT_REPOSITORY));
         assert!(!recovered(&before, &before, &GIT_REPOSITORY));
         assert!(!recovered(&[], &[], &GIT_REPOSITORY));

@@ -272,7 +272,12 @@ impl Storage {
     ///
     /// # Errors
     /// [`StorageError::InvalidComponent`].
-    pub fn object_dir(&self, kind: &str, namespace: &str, name: &str) -> Result<PathBuf, StorageError> {
+    pub fn object_dir(
+        &self,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Result<PathBuf, StorageError> {
         for part in [kind, namespace, name] {
             check_component(part)?;
         }
@@ -399,7 +404,11 @@ impl Storage {
     ///
     /// # Errors
     /// [`StorageError::Io`].
-    pub fn copy_from(&self, artifact: &mut Artifact, mut reader: impl Read) -> Result<(), StorageError> {
+    pub fn copy_from(
+        &self,
+        artifact: &mut Artifact,
+        mut reader: impl Read,
+    ) -> Result<(), StorageError> {
         self.write_atomically(artifact, |out| {
             io::copy(&mut reader, out).map_err(StorageError::io("writing", "artifact"))?;
             Ok(())
@@ -419,28 +428,31 @@ impl Storage {
             .ok_or_else(|| StorageError::InvalidComponent(artifact.path.clone()))?
             .to_owned();
         create_dirs(&dir)?;
-        let mut temp = tempfile::Builder::new()
+        let temp = tempfile::Builder::new()
             .prefix(".tmp-")
             .tempfile_in(&dir)
             .map_err(StorageError::io("creating a temporary file in", &dir))?;
-        let mut writer = DigestingWriter {
-            inner: io::BufWriter::with_capacity(256 * 1024, temp.as_file_mut()),
-            digester: Digester::new(self.digest_algorithm),
+        let temp_path = temp.path().to_owned();
+        let (size, digest) = {
+            let mut file: &fs::File = temp.as_file();
+            let mut writer = DigestingWriter {
+                inner: io::BufWriter::with_capacity(256 * 1024, &mut file),
+                digester: Digester::new(self.digest_algorithm),
+            };
+            write(&mut writer)?;
+            writer
+                .inner
+                .flush()
+                .map_err(StorageError::io("writing", &temp_path))?;
+            let DigestingWriter { inner, digester } = writer;
+            drop(inner);
+            (digester.size(), digester.finish())
         };
-        write(&mut writer)?;
-        writer
-            .inner
-            .flush()
-            .map_err(StorageError::io("writing", temp.path()))?;
-        let DigestingWriter { inner, digester } = writer;
-        drop(inner);
-        let size = digester.size();
-        let digest = digester.finish();
         temp.as_file()
             .sync_all()
-            .map_err(StorageError::io("syncing", temp.path()))?;
-        fs::set_permissions(temp.path(), fs::Permissions::from_mode(FILE_MODE))
-            .map_err(StorageError::io("setting the mode of", temp.path()))?;
+            .map_err(StorageError::io("syncing", &temp_path))?;
+        fs::set_permissions(&temp_path, fs::Permissions::from_mode(FILE_MODE))
+            .map_err(StorageError::io("setting the mode of", &temp_path))?;
         temp.persist(&path)
             .map_err(|e| StorageError::io("renaming into", &path)(e.error))?;
         artifact.digest = digest.to_string();
@@ -480,7 +492,11 @@ impl Storage {
     ///
     /// # Errors
     /// [`StorageError::Io`] when removing fails.
-    pub fn remove_symlink(&self, artifact: &Artifact, link_name: &str) -> Result<bool, StorageError> {
+    pub fn remove_symlink(
+        &self,
+        artifact: &Artifact,
+        link_name: &str,
+    ) -> Result<bool, StorageError> {
         check_component(link_name)?;
         let path = self.local_path(&artifact.path)?;
         let Some(dir) = path.parent() else {
@@ -511,7 +527,12 @@ impl Storage {
     ///
     /// # Errors
     /// [`StorageError::Io`] or [`StorageError::InvalidComponent`].
-    pub fn remove_all(&self, kind: &str, namespace: &str, name: &str) -> Result<bool, StorageError> {
+    pub fn remove_all(
+        &self,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Result<bool, StorageError> {
         let dir = self.object_dir(kind, namespace, name)?;
         match fs::remove_dir_all(&dir) {
             Ok(()) => Ok(true),

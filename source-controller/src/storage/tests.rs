@@ -22,7 +22,12 @@ fn storage_with(root: &Path, address: &str, ttl: Duration, records: usize) -> St
 }
 
 fn storage(root: &Path) -> Storage {
-    storage_with(root, "source-controller.flux-system.svc.cluster.local.", Duration::from_secs(60), 2)
+    storage_with(
+        root,
+        "source-controller.flux-system.svc.cluster.local.",
+        Duration::from_secs(60),
+        2,
+    )
 }
 
 fn source_tree() -> tempfile::TempDir {
@@ -40,20 +45,36 @@ fn artifact_paths_follow_the_upstream_layout() {
         "gitrepository/flux-system/podinfo/abc.tar.gz"
     );
     for bad in ["", ".", "..", "a/b"] {
-        assert!(Storage::artifact_path("GitRepository", bad, "podinfo", "f").is_err(), "{bad:?}");
-        assert!(Storage::artifact_path("GitRepository", "ns", "podinfo", bad).is_err(), "{bad:?}");
+        assert!(
+            Storage::artifact_path("GitRepository", bad, "podinfo", "f").is_err(),
+            "{bad:?}"
+        );
+        assert!(
+            Storage::artifact_path("GitRepository", "ns", "podinfo", bad).is_err(),
+            "{bad:?}"
+        );
     }
 }
 
 #[test]
 fn urls_are_built_from_the_advertised_address() {
     let root = tempfile::tempdir().unwrap();
-    let plain = storage_with(root.path(), "source-controller.flux-system.svc.cluster.local.", Duration::ZERO, 2);
+    let plain = storage_with(
+        root.path(),
+        "source-controller.flux-system.svc.cluster.local.",
+        Duration::ZERO,
+        2,
+    );
     assert_eq!(
         plain.url_for("gitrepository/ns/name/abc.tar.gz"),
         "http://source-controller.flux-system.svc.cluster.local./gitrepository/ns/name/abc.tar.gz"
     );
-    let prefixed = storage_with(root.path(), "https://artifacts.example.com/", Duration::ZERO, 2);
+    let prefixed = storage_with(
+        root.path(),
+        "https://artifacts.example.com/",
+        Duration::ZERO,
+        2,
+    );
     assert_eq!(
         prefixed.url_for("/gitrepository/ns/name/abc.tar.gz"),
         "https://artifacts.example.com/gitrepository/ns/name/abc.tar.gz"
@@ -72,8 +93,11 @@ fn a_changed_advertised_address_rewrites_the_url_and_nothing_else() {
     let (digest, size) = (artifact.digest.clone(), artifact.size);
     let new = storage_with(root.path(), "new-host:9090", Duration::ZERO, 2);
     assert!(new.set_artifact_url(&mut artifact));
-    assert_eq!(artifact.url, "http://new-host:9090/gitrepository/ns/name/abc.tar.gz");
-    assert_eq!((artifact.digest, artifact.size), (digest, size));
+    assert_eq!(
+        artifact.url,
+        "http://new-host:9090/gitrepository/ns/name/abc.tar.gz"
+    );
+    assert_eq!((artifact.digest.clone(), artifact.size), (digest, size));
     assert!(!new.set_artifact_url(&mut artifact.clone()) || artifact.url.is_empty());
 }
 
@@ -84,14 +108,22 @@ fn archive_records_the_digest_and_size_of_the_stored_bytes() {
     let mut artifact = s
         .new_artifact("GitRepository", "ns", "name", "main@sha1:abc", "abc.tar.gz")
         .unwrap();
-    s.archive(&mut artifact, source_tree().path(), None).unwrap();
+    s.archive(&mut artifact, source_tree().path(), None)
+        .unwrap();
     let path = s.local_path(&artifact.path).unwrap();
     let bytes = fs::read(&path).unwrap();
     assert_eq!(artifact.digest, Digest::sha256_of(&bytes).to_string());
     assert_eq!(artifact.size, Some(bytes.len() as i64));
-    assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
     assert_eq!(
-        fs::metadata(path.parent().unwrap()).unwrap().permissions().mode() & 0o777,
+        fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert_eq!(
+        fs::metadata(path.parent().unwrap())
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
         0o700
     );
     // No temporary file is left behind.
@@ -114,9 +146,16 @@ fn other_digest_algorithms_are_recorded_with_their_name() {
         digest_algorithm: DigestAlgorithm::Sha512,
     })
     .unwrap();
-    let mut artifact = s.new_artifact("Bucket", "ns", "b", "sha256:x", "x.tar.gz").unwrap();
-    s.archive(&mut artifact, source_tree().path(), None).unwrap();
-    assert!(artifact.digest.starts_with("sha512:"), "{}", artifact.digest);
+    let mut artifact = s
+        .new_artifact("Bucket", "ns", "b", "sha256:x", "x.tar.gz")
+        .unwrap();
+    s.archive(&mut artifact, source_tree().path(), None)
+        .unwrap();
+    assert!(
+        artifact.digest.starts_with("sha512:"),
+        "{}",
+        artifact.digest
+    );
     s.verify_artifact(&artifact).unwrap();
 }
 
@@ -124,9 +163,12 @@ fn other_digest_algorithms_are_recorded_with_their_name() {
 fn archive_leaves_out_ignored_paths() {
     let root = tempfile::tempdir().unwrap();
     let s = storage(root.path());
-    let mut artifact = s.new_artifact("GitRepository", "ns", "n", "r", "a.tar.gz").unwrap();
+    let mut artifact = s
+        .new_artifact("GitRepository", "ns", "n", "r", "a.tar.gz")
+        .unwrap();
     let rules = IgnoreRules::with_defaults(parse_patterns("**.txt", &[]));
-    s.archive(&mut artifact, source_tree().path(), Some(&rules)).unwrap();
+    s.archive(&mut artifact, source_tree().path(), Some(&rules))
+        .unwrap();
     let out = tempfile::tempdir().unwrap();
     let file = fs::File::open(s.local_path(&artifact.path).unwrap()).unwrap();
     sluice_runtime::artifact::extract_tarball(file, out.path(), Default::default()).unwrap();
@@ -138,7 +180,9 @@ fn archive_leaves_out_ignored_paths() {
 fn archiving_a_missing_directory_fails_without_writing() {
     let root = tempfile::tempdir().unwrap();
     let s = storage(root.path());
-    let mut artifact = s.new_artifact("GitRepository", "ns", "n", "r", "a.tar.gz").unwrap();
+    let mut artifact = s
+        .new_artifact("GitRepository", "ns", "n", "r", "a.tar.gz")
+        .unwrap();
     let err = s
         .archive(&mut artifact, &root.path().join("nope"), None)
         .unwrap_err();
@@ -150,10 +194,19 @@ fn archiving_a_missing_directory_fails_without_writing() {
 fn integrity_check_of_the_current_artifact() {
     let root = tempfile::tempdir().unwrap();
     let s = storage(root.path());
-    let mut artifact = s.new_artifact("GitRepository", "ns", "n", "r", "a.tar.gz").unwrap();
-    assert!(matches!(s.check_current(&artifact).unwrap(), Integrity::Missing));
-    s.archive(&mut artifact, source_tree().path(), None).unwrap();
-    assert!(matches!(s.check_current(&artifact).unwrap(), Integrity::Intact));
+    let mut artifact = s
+        .new_artifact("GitRepository", "ns", "n", "r", "a.tar.gz")
+        .unwrap();
+    assert!(matches!(
+        s.check_current(&artifact).unwrap(),
+        Integrity::Missing
+    ));
+    s.archive(&mut artifact, source_tree().path(), None)
+        .unwrap();
+    assert!(matches!(
+        s.check_current(&artifact).unwrap(),
+        Integrity::Intact
+    ));
 
     // Empty digest: the file is removed.
     let mut no_digest = artifact.clone();
@@ -165,21 +218,29 @@ fn integrity_check_of_the_current_artifact() {
     assert!(!s.artifact_exists(&artifact));
 
     // Wrong digest: the file is removed.
-    s.archive(&mut artifact, source_tree().path(), None).unwrap();
+    s.archive(&mut artifact, source_tree().path(), None)
+        .unwrap();
     let mut wrong = artifact.clone();
     wrong.digest = format!("sha256:{}", "0".repeat(64));
     match s.check_current(&wrong).unwrap() {
-        Integrity::Corrupt(e) => assert!(e.to_string().starts_with("computed digest doesn't match"), "{e}"),
+        Integrity::Corrupt(e) => assert!(
+            e.to_string().starts_with("computed digest doesn't match"),
+            "{e}"
+        ),
         other => panic!("{other:?}"),
     }
     assert!(!s.artifact_exists(&artifact));
 
     // A symlink in place of the file counts as missing.
-    s.archive(&mut artifact, source_tree().path(), None).unwrap();
+    s.archive(&mut artifact, source_tree().path(), None)
+        .unwrap();
     let path = s.local_path(&artifact.path).unwrap();
     fs::rename(&path, path.with_extension("moved")).unwrap();
     std::os::unix::fs::symlink(path.with_extension("moved"), &path).unwrap();
-    assert!(matches!(s.check_current(&artifact).unwrap(), Integrity::Missing));
+    assert!(matches!(
+        s.check_current(&artifact).unwrap(),
+        Integrity::Missing
+    ));
 }
 
 fn touch(path: &Path, age: Duration) {
@@ -200,7 +261,9 @@ fn garbage_collection_drops_expired_artifacts_and_keeps_the_newest_records() {
         touch(&dir.join(name), Duration::from_secs_f64(age));
     }
     touch(&dir.join("a.lock"), Duration::from_secs(10));
-    let current = s.new_artifact("GitRepository", "ns", "n", "r", "d").unwrap();
+    let current = s
+        .new_artifact("GitRepository", "ns", "n", "r", "d")
+        .unwrap();
     let mut removed: Vec<String> = s
         .garbage_collect(&current)
         .unwrap()
@@ -210,7 +273,10 @@ fn garbage_collection_drops_expired_artifacts_and_keeps_the_newest_records() {
     removed.sort();
     assert_eq!(removed, ["a", "b"]);
     assert!(dir.join("c").exists() && dir.join("d").exists());
-    assert!(!dir.join("a.lock").exists(), "lock files go with their artifact");
+    assert!(
+        !dir.join("a.lock").exists(),
+        "lock files go with their artifact"
+    );
 }
 
 #[test]
@@ -224,7 +290,9 @@ fn garbage_collection_never_removes_the_current_artifact_or_links() {
         touch(&dir.join(name), Duration::from_secs(age));
     }
     std::os::unix::fs::symlink("cur", dir.join("latest.tar.gz")).unwrap();
-    let current = s.new_artifact("OCIRepository", "ns", "n", "r", "cur").unwrap();
+    let current = s
+        .new_artifact("OCIRepository", "ns", "n", "r", "cur")
+        .unwrap();
     let removed = s.garbage_collect(&current).unwrap();
     assert_eq!(removed.len(), 2);
     assert!(dir.join("cur").exists() && dir.join("z").exists());
@@ -235,7 +303,9 @@ fn garbage_collection_never_removes_the_current_artifact_or_links() {
 fn locks_serialise_writers_of_the_same_artifact() {
     let root = tempfile::tempdir().unwrap();
     let s = Arc::new(storage(root.path()));
-    let artifact = s.new_artifact("GitRepository", "ns", "n", "r", "a.tar.gz").unwrap();
+    let artifact = s
+        .new_artifact("GitRepository", "ns", "n", "r", "a.tar.gz")
+        .unwrap();
     let held = s.lock(&artifact).unwrap();
     let acquired = Arc::new(AtomicBool::new(false));
     let thread = {
@@ -256,12 +326,18 @@ fn locks_serialise_writers_of_the_same_artifact() {
 fn latest_links_point_at_the_artifact_and_can_be_removed() {
     let root = tempfile::tempdir().unwrap();
     let s = storage_with(root.path(), "localhost:9090", Duration::ZERO, 2);
-    let mut artifact = s.new_artifact("Bucket", "ns", "b", "r", "abc.tar.gz").unwrap();
-    s.archive(&mut artifact, source_tree().path(), None).unwrap();
+    let mut artifact = s
+        .new_artifact("Bucket", "ns", "b", "r", "abc.tar.gz")
+        .unwrap();
+    s.archive(&mut artifact, source_tree().path(), None)
+        .unwrap();
     let url = s.symlink(&artifact, "latest.tar.gz").unwrap();
     assert_eq!(url, "http://localhost:9090/bucket/ns/b/latest.tar.gz");
     let link = s.local_path("bucket/ns/b/latest.tar.gz").unwrap();
-    assert_eq!(fs::read(&link).unwrap(), fs::read(s.local_path(&artifact.path).unwrap()).unwrap());
+    assert_eq!(
+        fs::read(&link).unwrap(),
+        fs::read(s.local_path(&artifact.path).unwrap()).unwrap()
+    );
     // Re-linking replaces the link.
     s.symlink(&artifact, "latest.tar.gz").unwrap();
     assert!(s.remove_symlink(&artifact, "latest.tar.gz").unwrap());
@@ -273,12 +349,18 @@ fn latest_links_point_at_the_artifact_and_can_be_removed() {
 fn deleting_an_object_removes_its_directory() {
     let root = tempfile::tempdir().unwrap();
     let s = storage(root.path());
-    let mut artifact = s.new_artifact("GitRepository", "ns", "n", "r", "a.tar.gz").unwrap();
-    s.archive(&mut artifact, source_tree().path(), None).unwrap();
+    let mut artifact = s
+        .new_artifact("GitRepository", "ns", "n", "r", "a.tar.gz")
+        .unwrap();
+    s.archive(&mut artifact, source_tree().path(), None)
+        .unwrap();
     assert!(s.remove_all("GitRepository", "ns", "n").unwrap());
     assert!(!s.object_dir("GitRepository", "ns", "n").unwrap().exists());
     assert!(!s.remove_all("GitRepository", "ns", "n").unwrap());
-    assert!(root.path().join("gitrepository/ns").is_dir(), "only the object's directory goes");
+    assert!(
+        root.path().join("gitrepository/ns").is_dir(),
+        "only the object's directory goes"
+    );
 }
 
 #[test]
@@ -291,7 +373,10 @@ fn secure_join_stays_under_the_root() {
     fs::create_dir(r.join("dir")).unwrap();
     std::os::unix::fs::symlink("/etc", r.join("dir/abs")).unwrap();
     std::os::unix::fs::symlink("../../..", r.join("dir/up")).unwrap();
-    assert_eq!(secure_join(r, "dir/abs/passwd").unwrap(), r.join("etc/passwd"));
+    assert_eq!(
+        secure_join(r, "dir/abs/passwd").unwrap(),
+        r.join("etc/passwd")
+    );
     assert_eq!(secure_join(r, "dir/up/x").unwrap(), r.join("x"));
     std::os::unix::fs::symlink("loop", r.join("loop")).unwrap();
     assert!(secure_join(r, "loop/x").is_err());
@@ -301,14 +386,26 @@ fn secure_join_stays_under_the_root() {
 fn copy_to_path_copies_a_subdirectory_of_an_artifact() {
     let root = tempfile::tempdir().unwrap();
     let s = storage(root.path());
-    let mut artifact = s.new_artifact("GitRepository", "ns", "inc", "r", "a.tar.gz").unwrap();
-    s.archive(&mut artifact, source_tree().path(), None).unwrap();
+    let mut artifact = s
+        .new_artifact("GitRepository", "ns", "inc", "r", "a.tar.gz")
+        .unwrap();
+    s.archive(&mut artifact, source_tree().path(), None)
+        .unwrap();
     let scratch = tempfile::tempdir().unwrap();
     let target = scratch.path().join("work/included");
-    s.copy_to_path(&artifact, "apps", &target, scratch.path()).unwrap();
+    s.copy_to_path(&artifact, "apps", &target, scratch.path())
+        .unwrap();
     assert!(target.join("deploy.yaml").is_file());
     let err = s
-        .copy_to_path(&artifact, "../../../path", &scratch.path().join("x"), scratch.path())
+        .copy_to_path(
+            &artifact,
+            "../../../path",
+            &scratch.path().join("x"),
+            scratch.path(),
+        )
         .unwrap_err();
-    assert!(err.to_string().contains("No such file or directory"), "{err}");
+    assert!(
+        err.to_string().contains("No such file or directory"),
+        "{err}"
+    );
 }

@@ -1,0 +1,186 @@
+//! `patches`, `patchesStrategicMerge` and `patchesJson6902`.
+
+use serde_json::Value;
+use sluice_patch::{BuiltinSchema, NoSchema, PatchSchema};
+
+use crate::openapi::OpenApi;
+use crate::resource::{ResMap, Resource};
+use crate::select::Matcher;
+
+/// A parsed patch: strategic merge documents or one JSON patch.
+#[derive(Debug, Clone)]
+pub(crate) enum Parsed {
+    Strategic(Vec<Resource>),
+    Json(Value),
+}
+
+/// Options of a `patches` entry.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Options {
+    pub allow_name_change: bool,
+    pub allow_kind_change: bool,
+}
+
+/// Tells a strategic merge patch (YAML maps) from a JSON patch (a list of operations).
+pub(crate) fn parse(text: &str) -> Result<Parsed, String> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Err("must specify one of patch and path".into());
+    }
+    let docs = crate::yaml::parse_documents(trimmed, crate::yaml::Flavor::V3)
+        .map_err(|e| format!("unable to parse SM or JSON patch from {trimmed}: {e}"))?;
+    let docs: Vec<Value> = docs.into_iter().filter(|d| !d.is_null()).collect();
+    if docs.len() == 1 && docs[0].is_array() {
+        // JSON patches go through sigs.k8s.io/yaml: YAML 1.1 scalars.
+        let ops = crate::yaml::parse_documents(trimmed, crate::yaml::Flavor::V2)
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .find(|d| !d.is_null())
+            .unwrap_or(Value::Null);
+        return Ok(Parsed::Json(ops));
+    }
+    let mut patches = Vec::new();
+    for doc in docs {
+        match doc {
+            Value::Object(_) => patches.extend(crate::target::expand_list(doc)?),
+            _ => return Err(format!("unable to parse SM or JSON patch from {trimmed}")),
+        }
+    }
+    if patches.is_empty() {
+        return Err(format!("patch appears to be empty; Patch={trimmed}"));
+    }
+    Ok(Parsed::Strategic(
+        patches.into_iter().map(Resource::new).collect(),
+    ))
+}
+
+/// Applies strategic merge `patch` to `target` as kustomize does: the patch may not rename
+/// or re-kind the target unless allowed, and never moves it to another namespace. Returns
+/// `false` when the patch deletes the target.
+pub(crate) fn apply_strategic(
+    target: &mut Resource,
+    patch: &Value,
+    options: Options,
+    openapi: Option<&OpenApi>,
+) -> Result<bool, String> {
+    let name = target.name().to_owned();
+    let namespace = target.namespace().to_owned();
+    let kind = target.kind().to_owned();
+    if options.allow_name_change || options.allow_kind_change {
+        target.store_previous_id();
+    }
+    let result = {
+        let builtin = BuiltinSchema::for_object(&target.obj);
+        let custom = openapi.and_then(|o| o.schema_for(&target.obj));
+        let schema: &dyn PatchSchema = match (&custom, &builtin) {
+            (Some(c), _) => c,
+            (None, Some(b)) => b,
+            (None, None) => &NoSchema,
+        };
+        crate::smp::merge(&target.obj, patch, schema)?
+    };
+    let Some(result) = result else {
+        return Ok(false);
+    };
+    target.obj = result;
+    if target.obj.as_object().is_none_or(serde_json::Map::is_empty) {
+        return Ok(false);
+    }
+    if !options.allow_kind_change {
+        crate::resource::ensure_object(&mut target.obj).insert("kind".into(), Value::String(kind));
+    }
+    if !options.allow_name_change {
+        target.set_name(&name);
+    }
+    target.set_namespace(&namespace);
+    Ok(true)
+}
+
+/// A `patches` (or legacy) entry applied to the map.
+pub(crate) fn apply(
+    map: &mut ResMap,
+    parsed: &Parsed,
+    target: Option<&crate::kustomization::Selector>,
+    options: Options,
+    openapi: Option<&OpenApi>,
+) -> Result<(), String> {
+    match parsed {
+        Parsed::Strategic(patches) => match target {
+            None => {
+                for patch in patches {
+                    let id = patch.org_id();
+                    let matches = map.matching_any_id(&id);
+                    let index = match matches.as_slice() {
+                        [one] => *one,
+                        [] => {
+                            return Err(format!(
+                                "no resource matches strategic merge patch \"{id}\": no matches for Id {id}; failed to find unique target for patch {id}"
+                            ));
+                        }
+                        _ => {
+                            return Err(format!(
+                                "no resource matches strategic merge patch \"{id}\": multiple matches for Id {id}; failed to find unique target for patch {id}"
+                            ));
+                        }
+                    };
+                    apply_to(map, &[index], &patch.obj, options, openapi)?;
+                }
+                Ok(())
+            }
+            Some(selector) => {
+                let matcher = Matcher::new(selector)?;
+                let selected: Vec<usize> = (0..map.list.len())
+                    .filter(|&i| matcher.matches(&map.list[i]))
+                    .collect();
+                apply_to(map, &selected, &patches[0].obj, options, openapi)
+            }
+        },
+        Parsed::Json(ops) => {
+            let Some(selector) = target else {
+                return Err(format!("must specify a target for JSON patch {ops}"));
+            };
+            let matcher = Matcher::new(selector)?;
+            for res in map.list.iter_mut().filter(|r| matcher.matches(r)) {
+                res.store_previous_id();
+                res.obj =
+                    sluice_patch::json_patch::apply(&res.obj, ops).map_err(|e| e.to_string())?;
+            }
+            Ok(())
+        }
+    }
+}
+
+fn apply_to(
+    map: &mut ResMap,
+    indices: &[usize],
+    patch: &Value,
+    options: Options,
+    openapi: Option<&OpenApi>,
+) -> Result<(), String> {
+    let mut deleted = Vec::new();
+    for &i in indices {
+        let target = &mut map.list[i];
+        // The patch takes the target's apiVersion (kustomize sets the copy's GVK).
+        let mut patch = patch.clone();
+        if let Some(obj) = patch.as_object_mut() {
+            if let Some(av) = target.obj.get("apiVersion") {
+                obj.insert("apiVersion".into(), av.clone());
+            }
+            if !obj.contains_key("kind")
+                && let Some(k) = target.obj.get("kind")
+            {
+                obj.insert("kind".into(), k.clone());
+            }
+        }
+        if !apply_strategic(target, &patch, options, openapi)? {
+            deleted.push(i);
+        }
+    }
+    let mut index = 0;
+    map.list.retain(|_| {
+        let keep = !deleted.contains(&index);
+        index += 1;
+        keep
+    });
+    Ok(())
+}
