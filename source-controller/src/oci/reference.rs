@@ -261,7 +261,7 @@ mod tests {
                 "repository can only contain the characters `abcdefghijklmnopqrstuvwxyz0123456789_-./`: Test/Upper",
             ),
             (
-                "oci://ghcr.io:x/a",
+                "oci://ghcr.io:x/ab",
                 "registries must be valid RFC 3986 URI authorities: ghcr.io:x",
             ),
         ];
@@ -269,6 +269,11 @@ mod tests {
             assert_eq!(Repository::parse_url(url).unwrap_err().0, message, "{url}");
         }
         assert!(Repository::parse_url("oci://ghcr.io/a@sha256:abc").is_err());
+        // go-containerregistry's minimum repository length.
+        assert_eq!(
+            Repository::parse_url("oci://ghcr.io/a").unwrap_err().0,
+            "repository must be between 2 and 255 characters in length: a"
+        );
         assert!(Repository::parse_url("oci://ghcr.io/a//b").is_err());
         assert!(Repository::parse_url("oci://").is_err());
     }
@@ -282,13 +287,13 @@ mod tests {
         };
         assert!(allows("oci://ghcr.io/a/b", true));
         assert!(!allows("oci://ghcr.io/a/b", false));
-        assert!(allows("oci://127.0.0.1:5000/a", false));
-        assert!(allows("oci://localhost:5000/a", false));
-        assert!(allows("oci://10.1.2.3/a", false));
-        assert!(allows("oci://192.168.0.9:5000/a", false));
-        assert!(allows("oci://172.20.0.1/a", false));
-        assert!(!allows("oci://172.32.0.1/a", false));
-        assert!(allows("oci://[::1]:5000/a", false));
+        assert!(allows("oci://127.0.0.1:5000/ab", false));
+        assert!(allows("oci://localhost:5000/ab", false));
+        assert!(allows("oci://10.1.2.3/ab", false));
+        assert!(allows("oci://192.168.0.9:5000/ab", false));
+        assert!(allows("oci://172.20.0.1/ab", false));
+        assert!(!allows("oci://172.32.0.1/ab", false));
+        assert!(allows("oci://[::1]:5000/ab", false));
     }
 
     #[test]
