@@ -15,9 +15,11 @@
 //!   [`ignore`]: `.sourceignore` semantics, [`summary`]: the end-of-reconcile status
 //!   bookkeeping shared by the source kinds, [`error`]: the error type.
 
+pub mod common;
 pub mod error;
 pub mod ignore;
 pub mod oci;
+pub mod ocirepository;
 pub mod server;
 pub mod storage;
 pub mod summary;
