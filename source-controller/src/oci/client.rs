@@ -436,9 +436,16 @@ impl RegistryClient {
                         return Ok((base, challenge));
                     }
                     _ => {
-                        return Err(check(response, &Method::GET, &url).await.err().unwrap_or(
+                        let error = check(response, &Method::GET, &url).await.err().unwrap_or(
                             OciError::InvalidResponse(format!("GET {url}: unexpected answer")),
-                        ));
+                        );
+                        if errors.is_empty() {
+                            return Err(error);
+                        }
+                        // HTTPS failed and plain HTTP answered nonsense (often an HTTPS
+                        // port): the HTTPS failure is the useful part of the message.
+                        errors.push(error);
+                        break;
                     }
                 },
             }
