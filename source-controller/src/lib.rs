@@ -13,10 +13,13 @@
 //! - [`Context`]: what every reconciler shares;
 //! - [`storage`]: the artifact storage, [`server`]: the artifact HTTP server,
 //!   [`ignore`]: `.sourceignore` semantics, [`summary`]: the end-of-reconcile status
-//!   bookkeeping shared by the source kinds, [`error`]: the error type.
+//!   bookkeeping shared by the source kinds, [`error`]: the error type;
+//! - [`gitrepository`]: the GitRepository reconciler, over [`git`].
 
 pub mod common;
 pub mod error;
+pub mod git;
+pub mod gitrepository;
 pub mod ignore;
 pub mod oci;
 pub mod ocirepository;
@@ -301,8 +304,10 @@ fn controllers(
     context: &Arc<Context>,
     shutdown: &CancellationToken,
 ) -> Vec<BoxFuture<'static, ()>> {
-    let _ = (context, shutdown);
-    Vec::new()
+    vec![gitrepository::controller(
+        Arc::clone(context),
+        shutdown.clone(),
+    )]
 }
 
 /// Runs source-controller until SIGTERM: starts the process machinery (and waits for
