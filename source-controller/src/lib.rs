@@ -304,10 +304,10 @@ fn controllers(
     context: &Arc<Context>,
     shutdown: &CancellationToken,
 ) -> Vec<BoxFuture<'static, ()>> {
-    vec![gitrepository::controller(
-        Arc::clone(context),
-        shutdown.clone(),
-    )]
+    vec![
+        gitrepository::controller(Arc::clone(context), shutdown.clone()),
+        ocirepository::controller(Arc::clone(context), shutdown.clone()),
+    ]
 }
 
 /// Runs source-controller until SIGTERM: starts the process machinery (and waits for
