@@ -16,6 +16,7 @@
 //!   bookkeeping shared by the source kinds, [`error`]: the error type;
 //! - [`gitrepository`]: the GitRepository reconciler, over [`git`].
 
+pub mod bucket;
 pub mod common;
 pub mod error;
 pub mod git;
@@ -307,6 +308,7 @@ fn controllers(
     vec![
         gitrepository::controller(Arc::clone(context), shutdown.clone()),
         ocirepository::controller(Arc::clone(context), shutdown.clone()),
+        bucket::controller(Arc::clone(context), shutdown.clone()),
     ]
 }
 
