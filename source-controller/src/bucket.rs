@@ -321,7 +321,8 @@ async fn reconcile_source(
     let current = status.artifact.as_ref().map(|a| a.revision.clone());
     let changed = current.as_deref() != Some(revision(&index).as_str());
     if changed {
-        let fetched = tokio::time::timeout(timeout, fetch_objects(&client, bucket, &mut index, work)).await;
+        let fetched =
+            tokio::time::timeout(timeout, fetch_objects(&client, bucket, &mut index, work)).await;
         let fetched = match fetched {
             Ok(result) => result,
             Err(_) => Err(format!("timeout after {timeout:?}")),
@@ -381,7 +382,9 @@ async fn etag_index(
         }
         Err(error) if error.is_no_such_key() => Vec::new(),
         Err(error) => {
-            return Err(format!("failed to get Etag for '{IGNORE_FILE}' object: {error}"));
+            return Err(format!(
+                "failed to get Etag for '{IGNORE_FILE}' object: {error}"
+            ));
         }
     };
     if let Some(spec) = &object.spec.ignore {
@@ -509,9 +512,8 @@ async fn reconcile_artifact(
             error
         })?;
     let dir = work.to_owned();
-    let write = move |storage: &Storage, artifact: &mut Artifact| {
-        storage.archive(artifact, &dir, None)
-    };
+    let write =
+        move |storage: &Storage, artifact: &mut Artifact| storage.archive(artifact, &dir, None);
     let (artifact, url) = match common::store_artifact(
         context,
         artifact,
@@ -573,7 +575,14 @@ mod tests {
             object_path(root, "a//b").unwrap(),
             PathBuf::from("/work/dir/a/b")
         );
-        for key in ["../evil", "a/../../evil", "/etc/passwd", "a\\..\\b", ".", ""] {
+        for key in [
+            "../evil",
+            "a/../../evil",
+            "/etc/passwd",
+            "a\\..\\b",
+            ".",
+            "",
+        ] {
             assert!(object_path(root, key).is_err(), "{key}");
         }
     }

@@ -39,14 +39,7 @@ pub const LATEST_LINK: &str = "latest.tar.gz";
 
 /// A source kind the shared steps work on.
 pub trait SourceObject:
-    Resource<DynamicType = ()>
-    + Clone
-    + DeserializeOwned
-    + Serialize
-    + Debug
-    + Send
-    + Sync
-    + 'static
+    Resource<DynamicType = ()> + Clone + DeserializeOwned + Serialize + Debug + Send + Sync + 'static
 {
     /// The status type.
     type Status: FluxStatus + Default + Clone + Serialize + Debug + PartialEq + Send + Sync;
@@ -88,17 +81,16 @@ pub async fn finalize<K: SourceObject>(
             let kind = K::kind(&()).to_string();
             let namespace = object.namespace().unwrap_or_default();
             let name = object.name_any();
-            let removed = tokio::task::spawn_blocking(move || {
-                storage.remove_all(&kind, &namespace, &name)
-            })
-            .await
-            .map_err(|e| Error::generic("GarbageCollectionFailed", e.to_string()))?
-            .map_err(|e| {
-                Error::generic(
-                    "GarbageCollectionFailed",
-                    format!("garbage collection for deleted resource failed: {e}"),
-                )
-            })?;
+            let removed =
+                tokio::task::spawn_blocking(move || storage.remove_all(&kind, &namespace, &name))
+                    .await
+                    .map_err(|e| Error::generic("GarbageCollectionFailed", e.to_string()))?
+                    .map_err(|e| {
+                        Error::generic(
+                            "GarbageCollectionFailed",
+                            format!("garbage collection for deleted resource failed: {e}"),
+                        )
+                    })?;
             if removed {
                 tracing::debug!(object = %summary::object_key(object), "removed the artifacts of a deleted object");
             }
@@ -277,7 +269,10 @@ pub async fn store_artifact(
     context: &Context,
     mut artifact: Artifact,
     failure: &'static str,
-    write: impl FnOnce(&crate::storage::Storage, &mut Artifact) -> Result<(), crate::storage::StorageError>
+    write: impl FnOnce(
+        &crate::storage::Storage,
+        &mut Artifact,
+    ) -> Result<(), crate::storage::StorageError>
     + Send
     + 'static,
 ) -> Result<(Artifact, Option<String>), Error> {
@@ -390,7 +385,8 @@ pub async fn end<K: SourceObject>(
             Ok(Action::requeue(jitter(interval, context.interval_jitter)))
         }
         Err(error) => {
-            let details = EventDetails::new(error.event_severity(), error.reason(), error.to_string());
+            let details =
+                EventDetails::new(error.event_severity(), error.reason(), error.to_string());
             context.events.publish(object, details).await;
             Err(error)
         }
@@ -407,10 +403,12 @@ pub async fn secret_data(
     name: &str,
 ) -> Result<std::collections::BTreeMap<String, Vec<u8>>, String> {
     let api: Api<Secret> = Api::namespaced(context.client.clone(), namespace);
-    let secret = api
-        .get(name)
-        .await
-        .map_err(|e| format!("failed to get secret '{namespace}/{name}': {}", api_message(&e)))?;
+    let secret = api.get(name).await.map_err(|e| {
+        format!(
+            "failed to get secret '{namespace}/{name}': {}",
+            api_message(&e)
+        )
+    })?;
     let mut data: std::collections::BTreeMap<String, Vec<u8>> = secret
         .data
         .unwrap_or_default()
@@ -444,10 +442,8 @@ where
     F: FnMut(Arc<K>, Arc<Context>) -> Fut + Send + 'static,
     Fut: Future<Output = Result<Action, Error>> + Send + 'static,
 {
-    let api: Api<K> = sluice_runtime::watch::scoped_api(
-        context.client.clone(),
-        &context.options.runtime,
-    );
+    let api: Api<K> =
+        sluice_runtime::watch::scoped_api(context.client.clone(), &context.options.runtime);
     let config = sluice_runtime::watch::watcher_config(&context.options.runtime);
     let (reader, writer) = reflector::store();
     let stream = watcher(api, config)

@@ -25,8 +25,8 @@ use k8s_openapi::api::core::v1::ServiceAccount;
 use kube::runtime::controller::Action;
 use kube::{Api, Resource, ResourceExt};
 use sluice_api::meta::conditions::{
-    self, ARTIFACT_IN_STORAGE, ARTIFACT_OUTDATED, ConditionStatus, FETCH_FAILED,
-    SOURCE_VERIFIED, STORAGE_OPERATION_FAILED, SUCCEEDED_REASON,
+    self, ARTIFACT_IN_STORAGE, ARTIFACT_OUTDATED, ConditionStatus, FETCH_FAILED, SOURCE_VERIFIED,
+    STORAGE_OPERATION_FAILED, SUCCEEDED_REASON,
 };
 use sluice_api::meta::{Artifact, ObjectWithConditions};
 use sluice_api::source::v1::oci_repository::reasons::{
@@ -46,8 +46,8 @@ use crate::common::{self, Notes, SourceObject};
 use crate::error::Error;
 use crate::ignore::IgnoreRules;
 use crate::oci::{
-    ClientOptions, DEFAULT_TAG, HELM_CHART_LAYER, ImageManifest, Keychain,
-    RegistryClient, Repository, annotations,
+    ClientOptions, DEFAULT_TAG, HELM_CHART_LAYER, ImageManifest, Keychain, RegistryClient,
+    Repository, annotations,
 };
 use crate::summary::{self, Progress};
 use crate::transport::TlsMaterial;
@@ -145,11 +145,7 @@ fn mark(status: &mut OCIRepositoryStatus, type_: &str, error: &Error, object: &O
 }
 
 /// A failure of the source step: `FetchFailed=True` with the error.
-fn fetch_failed(
-    status: &mut OCIRepositoryStatus,
-    object: &OCIRepository,
-    error: Error,
-) -> Error {
+fn fetch_failed(status: &mut OCIRepositoryStatus, object: &OCIRepository, error: Error) -> Error {
     mark(status, FETCH_FAILED, &error, object);
     error
 }
@@ -218,8 +214,7 @@ async fn reconcile_source(
     let tls = match &spec.cert_secret_ref {
         None => None,
         Some(reference) => {
-            let material = match common::secret_data(context, &namespace, &reference.name).await
-            {
+            let material = match common::secret_data(context, &namespace, &reference.name).await {
                 Ok(data) => {
                     TlsMaterial::from_secret_data(&format!("{namespace}/{}", reference.name), &data)
                         .map_err(|e| e.to_string())
@@ -271,8 +266,7 @@ async fn reconcile_source(
 
     let timeout = sluice_runtime::args::parse_go_duration(spec.timeout())
         .unwrap_or(std::time::Duration::from_secs(60));
-    let reference = match tokio::time::timeout(timeout, artifact_reference(object, &client)).await
-    {
+    let reference = match tokio::time::timeout(timeout, artifact_reference(object, &client)).await {
         Ok(Ok(reference)) => reference,
         Ok(Err(message)) => {
             let error = Error::generic(
@@ -301,13 +295,11 @@ async fn reconcile_source(
             Ok(_) => Ok(digest.clone()),
             Err(message) => Err(message),
         },
-        Reference::Tag(tag) => {
-            match tokio::time::timeout(timeout, client.resolve_tag(tag)).await {
-                Ok(Ok(digest)) => Ok(format!("{tag}@{digest}")),
-                Ok(Err(error)) => Err(error.to_string()),
-                Err(_) => Err(format!("timeout after {timeout:?}")),
-            }
-        }
+        Reference::Tag(tag) => match tokio::time::timeout(timeout, client.resolve_tag(tag)).await {
+            Ok(Ok(digest)) => Ok(format!("{tag}@{digest}")),
+            Ok(Err(error)) => Err(error.to_string()),
+            Err(_) => Err(format!("timeout after {timeout:?}")),
+        },
     };
     let revision = match revision {
         Ok(revision) => revision,
@@ -435,13 +427,9 @@ async fn reconcile_source(
             tokio::task::spawn_blocking(move || {
                 std::fs::create_dir_all(&content).map_err(|e| e.to_string())?;
                 let file = std::fs::File::open(&blob).map_err(|e| e.to_string())?;
-                sluice_runtime::artifact::extract_tarball(
-                    file,
-                    &content,
-                    ExtractOptions::default(),
-                )
-                .map(|_| ())
-                .map_err(|e| e.to_string())
+                sluice_runtime::artifact::extract_tarball(file, &content, ExtractOptions::default())
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
             })
             .await
             .map_err(|e| e.to_string())
@@ -548,8 +536,8 @@ pub fn select_semver_tag(
             tags.iter().filter(|t| regex.is_match(t)).collect()
         }
     };
-    let constraints = Constraints::parse(range)
-        .map_err(|e| format!("semver '{range}' parse error: {e}"))?;
+    let constraints =
+        Constraints::parse(range).map_err(|e| format!("semver '{range}' parse error: {e}"))?;
     let helm = media_type == Some(HELM_CHART_LAYER);
     let mut best: Option<(Version, &String)> = None;
     for tag in tags {
@@ -656,13 +644,12 @@ async fn reconcile_artifact(
     let write = move |storage: &Storage, artifact: &mut Artifact| match operation {
         LayerOperation::Copy => {
             let path = content.join(format!("{digest}.tgz"));
-            let file = std::fs::File::open(&path).map_err(|source| {
-                crate::storage::StorageError::Io {
+            let file =
+                std::fs::File::open(&path).map_err(|source| crate::storage::StorageError::Io {
                     operation: "opening",
                     path: path.clone(),
                     source,
-                }
-            })?;
+                })?;
             storage.copy_from(artifact, file)
         }
         LayerOperation::Extract => {
@@ -702,10 +689,14 @@ async fn reconcile_artifact(
     notes.new_artifact_message = Some(message);
     status.artifact = Some(artifact);
     status.observed_ignore = object.spec.ignore.clone();
-    status.observed_layer_selector = object.spec.layer_selector.clone().map(|s| OCILayerSelector {
-        media_type: s.media_type,
-        operation: s.operation,
-    });
+    status.observed_layer_selector = object
+        .spec
+        .layer_selector
+        .clone()
+        .map(|s| OCILayerSelector {
+            media_type: s.media_type,
+            operation: s.operation,
+        });
     if let Some(url) = url {
         status.url = Some(url);
     }
@@ -737,8 +728,14 @@ mod tests {
     fn semver_picks_the_highest_matching_tag() {
         // [O4] ~6.1.x → 6.1.6.
         let tags = tags(UPSTREAM_TAGS);
-        assert_eq!(select_semver_tag(&tags, "~6.1.x", None, None).unwrap(), "6.1.6");
-        assert_eq!(select_semver_tag(&tags, ">= 6.1.5", None, None).unwrap(), "6.2.1");
+        assert_eq!(
+            select_semver_tag(&tags, "~6.1.x", None, None).unwrap(),
+            "6.1.6"
+        );
+        assert_eq!(
+            select_semver_tag(&tags, ">= 6.1.5", None, None).unwrap(),
+            "6.2.1"
+        );
     }
 
     #[test]
@@ -746,7 +743,10 @@ mod tests {
         // [O4] >= 6.2.0 with the Helm media type → 6.2.1 or 6.2.1_ref.1234567.
         let tags = tags(UPSTREAM_TAGS);
         let picked = select_semver_tag(&tags, ">= 6.2.0", None, Some(HELM_CHART_LAYER)).unwrap();
-        assert!(picked == "6.2.1" || picked == "6.2.1_ref.1234567", "{picked}");
+        assert!(
+            picked == "6.2.1" || picked == "6.2.1_ref.1234567",
+            "{picked}"
+        );
     }
 
     #[test]

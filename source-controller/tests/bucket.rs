@@ -69,15 +69,25 @@ async fn a_bucket_becomes_an_artifact_of_its_objects_minus_the_ignored_ones() {
         .await
         .unwrap();
     let service = s3
-        .put_object("podinfo", "manifests/nested/service.yaml", "kind: Service\n")
+        .put_object(
+            "podinfo",
+            "manifests/nested/service.yaml",
+            "kind: Service\n",
+        )
         .await
         .unwrap();
-    s3.put_object("podinfo", "notes.txt", "ignored\n").await.unwrap();
-    s3.put_object("podinfo", ".sourceignore", "*.txt\n").await.unwrap();
+    s3.put_object("podinfo", "notes.txt", "ignored\n")
+        .await
+        .unwrap();
+    s3.put_object("podinfo", ".sourceignore", "*.txt\n")
+        .await
+        .unwrap();
     s3.put_object("podinfo", "manifests/", "").await.unwrap();
     h.create(&bucket("podinfo", &s3, "podinfo")).await;
 
-    let (result, object) = h.reconcile_fully::<Bucket, _, _>("podinfo", reconcile).await;
+    let (result, object) = h
+        .reconcile_fully::<Bucket, _, _>("podinfo", reconcile)
+        .await;
     result.unwrap();
     let status = object.status.clone().unwrap();
     let artifact = status.artifact.clone().unwrap();
@@ -114,9 +124,14 @@ async fn a_bucket_becomes_an_artifact_of_its_objects_minus_the_ignored_ones() {
     );
 
     // Unchanged bucket: the same artifact, no new event.
-    let (result, again) = h.reconcile_fully::<Bucket, _, _>("podinfo", reconcile).await;
+    let (result, again) = h
+        .reconcile_fully::<Bucket, _, _>("podinfo", reconcile)
+        .await;
     result.unwrap();
-    assert_eq!(again.status.as_ref().unwrap().artifact, Some(artifact.clone()));
+    assert_eq!(
+        again.status.as_ref().unwrap().artifact,
+        Some(artifact.clone())
+    );
     assert_eq!(h.events("podinfo").await.len(), events.len());
 
     // spec.ignore comes after the bucket's .sourceignore and wins; the prefix narrows.
@@ -128,12 +143,17 @@ async fn a_bucket_becomes_an_artifact_of_its_objects_minus_the_ignored_ones() {
     )
     .await
     .unwrap();
-    let (result, ignored) = h.reconcile_fully::<Bucket, _, _>("podinfo", reconcile).await;
+    let (result, ignored) = h
+        .reconcile_fully::<Bucket, _, _>("podinfo", reconcile)
+        .await;
     result.unwrap();
     let changed = ignored.status.clone().unwrap().artifact.unwrap();
     assert_ne!(changed.revision, artifact.revision);
     assert_eq!(
-        h.fetch_artifact(&changed).await.into_keys().collect::<Vec<_>>(),
+        h.fetch_artifact(&changed)
+            .await
+            .into_keys()
+            .collect::<Vec<_>>(),
         vec!["manifests/deploy.yaml", "notes.txt"]
     );
     assert_eq!(
@@ -148,11 +168,16 @@ async fn a_bucket_becomes_an_artifact_of_its_objects_minus_the_ignored_ones() {
     )
     .await
     .unwrap();
-    let (result, prefixed) = h.reconcile_fully::<Bucket, _, _>("podinfo", reconcile).await;
+    let (result, prefixed) = h
+        .reconcile_fully::<Bucket, _, _>("podinfo", reconcile)
+        .await;
     result.unwrap();
     let artifact = prefixed.status.unwrap().artifact.unwrap();
     assert_eq!(
-        h.fetch_artifact(&artifact).await.into_keys().collect::<Vec<_>>(),
+        h.fetch_artifact(&artifact)
+            .await
+            .into_keys()
+            .collect::<Vec<_>>(),
         vec!["manifests/nested/service.yaml"]
     );
 }
@@ -221,12 +246,9 @@ async fn a_missing_bucket_fails_and_the_old_artifact_stays_served() {
     let kept = failed.status.unwrap().artifact.unwrap();
     assert_eq!(kept, artifact);
     assert_eq!(h.fetch_artifact(&kept).await["a.yaml"], b"a: 1\n");
-    assert!(
-        h.events("bkt")
-            .await
-            .iter()
-            .any(|(t, r, m)| t == "Warning" && r == "BucketOperationFailed" && m == "bucket 'nope' not found")
-    );
+    assert!(h.events("bkt").await.iter().any(|(t, r, m)| t == "Warning"
+        && r == "BucketOperationFailed"
+        && m == "bucket 'nope' not found"));
 
     // Recovery: FetchFailed disappears and a Succeeded event is recorded.
     api.patch(
@@ -252,25 +274,33 @@ async fn credentials_and_endpoints_that_cannot_work_fail_with_upstream_reasons()
     let h = harness_with_secret().await;
     let s3 = S3Server::start().unwrap();
     s3.create_bucket("bkt").await.unwrap();
-    h.secret("incomplete", "Opaque", &[("accesskey", b"x")]).await;
+    h.secret("incomplete", "Opaque", &[("accesskey", b"x")])
+        .await;
 
     let mut missing = bucket("missing-secret", &s3, "bkt");
     missing.spec.secret_ref = Some(LocalObjectReference {
         name: "nope".into(),
     });
     h.create(&missing).await;
-    let (result, object) = h.reconcile_fully::<Bucket, _, _>("missing-secret", reconcile).await;
+    let (result, object) = h
+        .reconcile_fully::<Bucket, _, _>("missing-secret", reconcile)
+        .await;
     assert!(result.is_err());
     let (_, reason, message) = condition(&object, FETCH_FAILED).unwrap();
     assert_eq!(reason, "AuthenticationFailed");
-    assert!(message.starts_with("failed to get secret 'default/nope'"), "{message}");
+    assert!(
+        message.starts_with("failed to get secret 'default/nope'"),
+        "{message}"
+    );
 
     let mut incomplete = bucket("incomplete", &s3, "bkt");
     incomplete.spec.secret_ref = Some(LocalObjectReference {
         name: "incomplete".into(),
     });
     h.create(&incomplete).await;
-    let (result, object) = h.reconcile_fully::<Bucket, _, _>("incomplete", reconcile).await;
+    let (result, object) = h
+        .reconcile_fully::<Bucket, _, _>("incomplete", reconcile)
+        .await;
     assert!(result.is_err());
     assert_eq!(
         condition(&object, FETCH_FAILED).unwrap().2,
@@ -285,7 +315,9 @@ async fn credentials_and_endpoints_that_cannot_work_fail_with_upstream_reasons()
         .port();
     unreachable.spec.endpoint = format!("127.0.0.1:{port}");
     h.create(&unreachable).await;
-    let (result, object) = h.reconcile_fully::<Bucket, _, _>("unreachable", reconcile).await;
+    let (result, object) = h
+        .reconcile_fully::<Bucket, _, _>("unreachable", reconcile)
+        .await;
     assert!(result.is_err());
     let (_, reason, message) = condition(&object, FETCH_FAILED).unwrap();
     assert_eq!(reason, "BucketOperationFailed");
@@ -301,7 +333,10 @@ async fn credentials_and_endpoints_that_cannot_work_fail_with_upstream_reasons()
     let (result, object) = h.reconcile_fully::<Bucket, _, _>("gcp", reconcile).await;
     assert!(result.is_err());
     let (status, reason, message) = condition(&object, STALLED).unwrap();
-    assert_eq!((status.as_str(), reason.as_str()), ("True", "BucketOperationFailed"));
+    assert_eq!(
+        (status.as_str(), reason.as_str()),
+        ("True", "BucketOperationFailed")
+    );
     assert!(message.contains("'gcp' is not supported yet"), "{message}");
     assert_eq!(
         object.status.unwrap().observed_generation,

@@ -9,8 +9,8 @@ use std::io::Write;
 use std::path::Path;
 
 use k8s_openapi::api::core::v1::{LocalObjectReference as CoreRef, ServiceAccount};
-use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
 use kube::Api;
+use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
 use sluice_api::meta::LocalObjectReference;
 use sluice_api::meta::conditions::{
     ARTIFACT_IN_STORAGE, FETCH_FAILED, READY, SOURCE_VERIFIED, STALLED,
@@ -54,8 +54,11 @@ fn content(version: &str) -> tempfile::TempDir {
         format!("kind: Deployment\nversion: {version}\n"),
     )
     .unwrap();
-    std::fs::write(dir.path().join("kustomize/hpa.yaml"), "kind: HorizontalPodAutoscaler\n")
-        .unwrap();
+    std::fs::write(
+        dir.path().join("kustomize/hpa.yaml"),
+        "kind: HorizontalPodAutoscaler\n",
+    )
+    .unwrap();
     std::fs::write(dir.path().join("foo.txt"), "foo\n").unwrap();
     dir
 }
@@ -95,16 +98,24 @@ async fn a_tagged_artifact_becomes_a_ready_served_artifact_with_the_manifest_ann
     let h = Harness::start().await;
     let registry = plain_registry();
     let digest = push(&registry, "podinfo", "6.1.6").await;
-    h.create(&with_tag(repo("podinfo", &registry.oci_url("podinfo")), "6.1.6"))
-        .await;
+    h.create(&with_tag(
+        repo("podinfo", &registry.oci_url("podinfo")),
+        "6.1.6",
+    ))
+    .await;
 
-    let (result, object) = h.reconcile_fully::<OCIRepository, _, _>("podinfo", reconcile).await;
+    let (result, object) = h
+        .reconcile_fully::<OCIRepository, _, _>("podinfo", reconcile)
+        .await;
     result.unwrap();
     let status = object.status.clone().unwrap();
     let artifact = status.artifact.clone().unwrap();
     let revision = format!("6.1.6@{digest}");
     assert_eq!(artifact.revision, revision);
-    assert_eq!(artifact.path, format!("ocirepository/{NS}/podinfo/{digest}.tar.gz"));
+    assert_eq!(
+        artifact.path,
+        format!("ocirepository/{NS}/podinfo/{digest}.tar.gz")
+    );
     assert_eq!(
         condition(&object, READY).unwrap(),
         (
@@ -129,7 +140,10 @@ async fn a_tagged_artifact_becomes_a_ready_served_artifact_with_the_manifest_ann
         files.keys().cloned().collect::<Vec<_>>(),
         vec!["foo.txt", "kustomize/deployment.yaml", "kustomize/hpa.yaml"]
     );
-    assert_eq!(files["kustomize/deployment.yaml"], b"kind: Deployment\nversion: 6.1.6\n");
+    assert_eq!(
+        files["kustomize/deployment.yaml"],
+        b"kind: Deployment\nversion: 6.1.6\n"
+    );
 
     let events = h.events("podinfo").await;
     let expected = format!(
@@ -144,7 +158,9 @@ async fn a_tagged_artifact_becomes_a_ready_served_artifact_with_the_manifest_ann
     );
 
     // [O6] [C10] The same revision again: nothing pulled, nothing rewritten, no event.
-    let (result, again) = h.reconcile_fully::<OCIRepository, _, _>("podinfo", reconcile).await;
+    let (result, again) = h
+        .reconcile_fully::<OCIRepository, _, _>("podinfo", reconcile)
+        .await;
     result.unwrap();
     assert_eq!(again.status.as_ref().unwrap().artifact, Some(artifact));
     assert_eq!(h.events("podinfo").await.len(), events.len());
@@ -162,7 +178,11 @@ async fn references_resolve_with_upstream_precedence_and_revisions() {
     let url = registry.oci_url("podinfo");
 
     let cases: Vec<(&str, OCIRepositoryRef, String)> = vec![
-        ("none", OCIRepositoryRef::default(), format!("latest@{latest}")),
+        (
+            "none",
+            OCIRepositoryRef::default(),
+            format!("latest@{latest}"),
+        ),
         (
             "semver",
             OCIRepositoryRef {
@@ -194,7 +214,9 @@ async fn references_resolve_with_upstream_precedence_and_revisions() {
         let mut object = repo(name, &url);
         object.spec.reference = Some(reference);
         h.create(&object).await;
-        let (result, object) = h.reconcile_fully::<OCIRepository, _, _>(name, reconcile).await;
+        let (result, object) = h
+            .reconcile_fully::<OCIRepository, _, _>(name, reconcile)
+            .await;
         result.unwrap();
         let artifact = object.status.unwrap().artifact.unwrap();
         assert_eq!(artifact.revision, revision, "{name}");
@@ -210,9 +232,14 @@ async fn a_missing_tag_and_an_unmatched_range_fail_and_keep_the_old_artifact_ser
     let h = Harness::start().await;
     let registry = plain_registry();
     push(&registry, "podinfo", "6.1.6").await;
-    h.create(&with_tag(repo("podinfo", &registry.oci_url("podinfo")), "6.1.6"))
+    h.create(&with_tag(
+        repo("podinfo", &registry.oci_url("podinfo")),
+        "6.1.6",
+    ))
+    .await;
+    let (result, good) = h
+        .reconcile_fully::<OCIRepository, _, _>("podinfo", reconcile)
         .await;
-    let (result, good) = h.reconcile_fully::<OCIRepository, _, _>("podinfo", reconcile).await;
     result.unwrap();
     let artifact = good.status.clone().unwrap().artifact.unwrap();
 
@@ -224,14 +251,25 @@ async fn a_missing_tag_and_an_unmatched_range_fail_and_keep_the_old_artifact_ser
     )
     .await
     .unwrap();
-    let (result, failed) = h.reconcile_fully::<OCIRepository, _, _>("podinfo", reconcile).await;
+    let (result, failed) = h
+        .reconcile_fully::<OCIRepository, _, _>("podinfo", reconcile)
+        .await;
     let error = result.unwrap_err();
     let (status, reason, message) = condition(&failed, FETCH_FAILED).unwrap();
-    assert_eq!((status.as_str(), reason.as_str()), ("True", "OCIArtifactPullFailed"));
-    assert!(message.starts_with("failed to determine artifact digest: "), "{message}");
+    assert_eq!(
+        (status.as_str(), reason.as_str()),
+        ("True", "OCIArtifactPullFailed")
+    );
+    assert!(
+        message.starts_with("failed to determine artifact digest: "),
+        "{message}"
+    );
     assert!(message.contains("MANIFEST_UNKNOWN"), "{message}");
     assert_eq!(error.to_string(), message);
-    assert_eq!(condition(&failed, READY).unwrap().1, "OCIArtifactPullFailed");
+    assert_eq!(
+        condition(&failed, READY).unwrap().1,
+        "OCIArtifactPullFailed"
+    );
     // The old artifact is still recorded, stored and served.
     let kept = failed.status.clone().unwrap().artifact.unwrap();
     assert_eq!(kept, artifact);
@@ -255,7 +293,9 @@ async fn a_missing_tag_and_an_unmatched_range_fail_and_keep_the_old_artifact_ser
     )
     .await
     .unwrap();
-    let (result, failed) = h.reconcile_fully::<OCIRepository, _, _>("podinfo", reconcile).await;
+    let (result, failed) = h
+        .reconcile_fully::<OCIRepository, _, _>("podinfo", reconcile)
+        .await;
     assert!(result.is_err());
     assert_eq!(
         condition(&failed, FETCH_FAILED).unwrap(),
@@ -276,7 +316,9 @@ async fn an_unreachable_registry_and_an_invalid_url_fail_with_upstream_reasons()
     let h = Harness::start().await;
     let url = format!("oci://127.0.0.1:{}/podinfo", free_port());
     h.create(&repo("unreachable", &url)).await;
-    let (result, object) = h.reconcile_fully::<OCIRepository, _, _>("unreachable", reconcile).await;
+    let (result, object) = h
+        .reconcile_fully::<OCIRepository, _, _>("unreachable", reconcile)
+        .await;
     assert!(result.is_err());
     let (_, reason, message) = condition(&object, FETCH_FAILED).unwrap();
     assert_eq!(reason, "OCIArtifactPullFailed");
@@ -285,7 +327,9 @@ async fn an_unreachable_registry_and_an_invalid_url_fail_with_upstream_reasons()
     // [O4] URL with a tag → stalled URLInvalid, generation observed.
     h.create(&repo("tagged", "oci://ghcr.io/stefanprodan/podinfo:6.1.6"))
         .await;
-    let (result, object) = h.reconcile_fully::<OCIRepository, _, _>("tagged", reconcile).await;
+    let (result, object) = h
+        .reconcile_fully::<OCIRepository, _, _>("tagged", reconcile)
+        .await;
     assert!(result.is_err());
     assert_eq!(
         condition(&object, STALLED).unwrap(),
@@ -311,17 +355,17 @@ async fn a_tls_registry_with_basic_auth_needs_the_login_and_the_ca() {
     h.secret(
         "login",
         "kubernetes.io/dockerconfigjson",
-        &[(".dockerconfigjson", registry.docker_config_json().as_bytes())],
+        &[(
+            ".dockerconfigjson",
+            registry.docker_config_json().as_bytes(),
+        )],
     )
     .await;
     h.secret("ca", "Opaque", &[("ca.crt", &ca)]).await;
     let wrong = registry
         .docker_config_json()
         .replace("ocipass", "wrong")
-        .replace(
-            &base64_of("ociuser:ocipass"),
-            &base64_of("ociuser:wrong"),
-        );
+        .replace(&base64_of("ociuser:ocipass"), &base64_of("ociuser:wrong"));
     h.secret(
         "wrong-login",
         "kubernetes.io/dockerconfigjson",
@@ -331,10 +375,14 @@ async fn a_tls_registry_with_basic_auth_needs_the_login_and_the_ca() {
 
     let url = registry.oci_url("podinfo");
     let mut good = with_tag(repo("good", &url), "6.1.6");
-    good.spec.secret_ref = Some(LocalObjectReference { name: "login".into() });
+    good.spec.secret_ref = Some(LocalObjectReference {
+        name: "login".into(),
+    });
     good.spec.cert_secret_ref = Some(LocalObjectReference { name: "ca".into() });
     h.create(&good).await;
-    let (result, object) = h.reconcile_fully::<OCIRepository, _, _>("good", reconcile).await;
+    let (result, object) = h
+        .reconcile_fully::<OCIRepository, _, _>("good", reconcile)
+        .await;
     result.unwrap();
     assert_eq!(
         object.status.unwrap().artifact.unwrap().revision,
@@ -361,14 +409,20 @@ async fn a_tls_registry_with_basic_auth_needs_the_login_and_the_ca() {
     via_account.spec.service_account_name = Some("puller".into());
     via_account.spec.cert_secret_ref = Some(LocalObjectReference { name: "ca".into() });
     h.create(&via_account).await;
-    let (result, _) = h.reconcile_fully::<OCIRepository, _, _>("via-account", reconcile).await;
+    let (result, _) = h
+        .reconcile_fully::<OCIRepository, _, _>("via-account", reconcile)
+        .await;
     result.unwrap();
 
     // A missing Secret is AuthenticationFailed.
     let mut missing = with_tag(repo("missing", &url), "6.1.6");
-    missing.spec.secret_ref = Some(LocalObjectReference { name: "nope".into() });
+    missing.spec.secret_ref = Some(LocalObjectReference {
+        name: "nope".into(),
+    });
     h.create(&missing).await;
-    let (result, object) = h.reconcile_fully::<OCIRepository, _, _>("missing", reconcile).await;
+    let (result, object) = h
+        .reconcile_fully::<OCIRepository, _, _>("missing", reconcile)
+        .await;
     assert!(result.is_err());
     let (_, reason, message) = condition(&object, FETCH_FAILED).unwrap();
     assert_eq!(reason, "AuthenticationFailed");
@@ -379,20 +433,31 @@ async fn a_tls_registry_with_basic_auth_needs_the_login_and_the_ca() {
 
     // Wrong credentials: the registry refuses the pull.
     let mut refused = with_tag(repo("refused", &url), "6.1.6");
-    refused.spec.secret_ref = Some(LocalObjectReference { name: "wrong-login".into() });
+    refused.spec.secret_ref = Some(LocalObjectReference {
+        name: "wrong-login".into(),
+    });
     refused.spec.cert_secret_ref = Some(LocalObjectReference { name: "ca".into() });
     h.create(&refused).await;
-    let (result, object) = h.reconcile_fully::<OCIRepository, _, _>("refused", reconcile).await;
+    let (result, object) = h
+        .reconcile_fully::<OCIRepository, _, _>("refused", reconcile)
+        .await;
     assert!(result.is_err());
     let (_, reason, message) = condition(&object, FETCH_FAILED).unwrap();
     assert_eq!(reason, "OCIArtifactPullFailed");
-    assert!(message.contains("UNAUTHORIZED") || message.contains("401"), "{message}");
+    assert!(
+        message.contains("UNAUTHORIZED") || message.contains("401"),
+        "{message}"
+    );
 
     // Without the CA the server certificate is not trusted.
     let mut untrusted = with_tag(repo("untrusted", &url), "6.1.6");
-    untrusted.spec.secret_ref = Some(LocalObjectReference { name: "login".into() });
+    untrusted.spec.secret_ref = Some(LocalObjectReference {
+        name: "login".into(),
+    });
     h.create(&untrusted).await;
-    let (result, object) = h.reconcile_fully::<OCIRepository, _, _>("untrusted", reconcile).await;
+    let (result, object) = h
+        .reconcile_fully::<OCIRepository, _, _>("untrusted", reconcile)
+        .await;
     assert!(result.is_err());
     let (_, reason, message) = condition(&object, FETCH_FAILED).unwrap();
     assert_eq!(reason, "OCIArtifactPullFailed");
@@ -428,7 +493,13 @@ fn raw_tarball(name: &str, data: &[u8]) -> Vec<u8> {
     gz.finish().unwrap()
 }
 
-async fn push_layer(registry: &OciRegistry, repository: &str, tag: &str, media_type: &str, data: Vec<u8>) {
+async fn push_layer(
+    registry: &OciRegistry,
+    repository: &str,
+    tag: &str,
+    media_type: &str,
+    data: Vec<u8>,
+) {
     registry
         .push_manifest(
             repository,
@@ -461,7 +532,9 @@ async fn a_layer_with_path_traversal_is_refused_and_nothing_is_written_outside()
     .await;
     h.create(&with_tag(repo("evil", &registry.oci_url("evil")), "v1"))
         .await;
-    let (result, object) = h.reconcile_fully::<OCIRepository, _, _>("evil", reconcile).await;
+    let (result, object) = h
+        .reconcile_fully::<OCIRepository, _, _>("evil", reconcile)
+        .await;
     assert!(result.is_err());
     let (_, reason, message) = condition(&object, FETCH_FAILED).unwrap();
     assert_eq!(reason, "OCIArtifactLayerOperationFailed");
@@ -497,7 +570,9 @@ async fn layer_selection_copies_or_fails_by_media_type() {
         operation: Some(LayerOperation::Copy),
     });
     h.create(&copy).await;
-    let (result, object) = h.reconcile_fully::<OCIRepository, _, _>("copy", reconcile).await;
+    let (result, object) = h
+        .reconcile_fully::<OCIRepository, _, _>("copy", reconcile)
+        .await;
     result.unwrap();
     let status = object.status.unwrap();
     let artifact = status.artifact.clone().unwrap();
@@ -511,7 +586,9 @@ async fn layer_selection_copies_or_fails_by_media_type() {
         operation: None,
     });
     h.create(&unknown).await;
-    let (result, object) = h.reconcile_fully::<OCIRepository, _, _>("unknown", reconcile).await;
+    let (result, object) = h
+        .reconcile_fully::<OCIRepository, _, _>("unknown", reconcile)
+        .await;
     assert!(result.is_err());
     assert_eq!(
         condition(&object, FETCH_FAILED).unwrap(),
@@ -529,9 +606,14 @@ async fn spec_ignore_changes_the_artifact_and_forces_a_new_pull() {
     let h = Harness::start().await;
     let registry = plain_registry();
     push(&registry, "podinfo", "6.1.6").await;
-    h.create(&with_tag(repo("podinfo", &registry.oci_url("podinfo")), "6.1.6"))
+    h.create(&with_tag(
+        repo("podinfo", &registry.oci_url("podinfo")),
+        "6.1.6",
+    ))
+    .await;
+    let (result, first) = h
+        .reconcile_fully::<OCIRepository, _, _>("podinfo", reconcile)
         .await;
-    let (result, first) = h.reconcile_fully::<OCIRepository, _, _>("podinfo", reconcile).await;
     result.unwrap();
     let first = first.status.unwrap().artifact.unwrap();
 
@@ -543,7 +625,9 @@ async fn spec_ignore_changes_the_artifact_and_forces_a_new_pull() {
     )
     .await
     .unwrap();
-    let (result, second) = h.reconcile_fully::<OCIRepository, _, _>("podinfo", reconcile).await;
+    let (result, second) = h
+        .reconcile_fully::<OCIRepository, _, _>("podinfo", reconcile)
+        .await;
     result.unwrap();
     let status = second.status.unwrap();
     assert_eq!(status.observed_ignore.as_deref(), Some("foo.txt"));
@@ -563,10 +647,15 @@ async fn verification_is_reported_as_not_supported_and_blocks_the_artifact() {
     let mut object = with_tag(repo("verify", &registry.oci_url("podinfo")), "6.1.6");
     object.spec.verify = Some(OCIRepositoryVerification::default());
     h.create(&object).await;
-    let (result, object) = h.reconcile_fully::<OCIRepository, _, _>("verify", reconcile).await;
+    let (result, object) = h
+        .reconcile_fully::<OCIRepository, _, _>("verify", reconcile)
+        .await;
     assert!(result.is_err());
     let (status, reason, message) = condition(&object, SOURCE_VERIFIED).unwrap();
-    assert_eq!((status.as_str(), reason.as_str()), ("False", "VerificationError"));
+    assert_eq!(
+        (status.as_str(), reason.as_str()),
+        ("False", "VerificationError")
+    );
     assert!(message.contains("not supported yet"), "{message}");
     assert_eq!(condition(&object, READY).unwrap().1, "VerificationError");
     assert!(object.status.unwrap().artifact.is_none());
@@ -578,9 +667,14 @@ async fn suspended_objects_are_left_alone_and_deletion_removes_the_artifacts() {
     let h = Harness::start().await;
     let registry = plain_registry();
     push(&registry, "podinfo", "6.1.6").await;
-    h.create(&with_tag(repo("podinfo", &registry.oci_url("podinfo")), "6.1.6"))
+    h.create(&with_tag(
+        repo("podinfo", &registry.oci_url("podinfo")),
+        "6.1.6",
+    ))
+    .await;
+    let (result, _) = h
+        .reconcile_fully::<OCIRepository, _, _>("podinfo", reconcile)
         .await;
-    let (result, _) = h.reconcile_fully::<OCIRepository, _, _>("podinfo", reconcile).await;
     result.unwrap();
 
     let api: Api<OCIRepository> = Api::namespaced(h.client.clone(), NS);
@@ -593,10 +687,17 @@ async fn suspended_objects_are_left_alone_and_deletion_removes_the_artifacts() {
     )
     .await
     .unwrap();
-    let (result, requested) = h.reconcile_fully::<OCIRepository, _, _>("podinfo", reconcile).await;
+    let (result, requested) = h
+        .reconcile_fully::<OCIRepository, _, _>("podinfo", reconcile)
+        .await;
     result.unwrap();
     assert_eq!(
-        requested.status.as_ref().unwrap().last_handled_reconcile_at.as_deref(),
+        requested
+            .status
+            .as_ref()
+            .unwrap()
+            .last_handled_reconcile_at
+            .as_deref(),
         Some("now")
     );
 
@@ -607,13 +708,17 @@ async fn suspended_objects_are_left_alone_and_deletion_removes_the_artifacts() {
     )
     .await
     .unwrap();
-    let (result, suspended) = h.reconcile::<OCIRepository, _, _>("podinfo", reconcile).await;
+    let (result, suspended) = h
+        .reconcile::<OCIRepository, _, _>("podinfo", reconcile)
+        .await;
     result.unwrap();
     assert_eq!(suspended.status, requested.status);
 
     let dir = h.root().join(format!("ocirepository/{NS}/podinfo"));
     assert!(dir.exists());
-    api.delete("podinfo", &DeleteParams::default()).await.unwrap();
+    api.delete("podinfo", &DeleteParams::default())
+        .await
+        .unwrap();
     let deleting: OCIRepository = h.get("podinfo").await;
     assert!(deleting.metadata.deletion_timestamp.is_some());
     reconcile(std::sync::Arc::new(deleting), h.context.clone())

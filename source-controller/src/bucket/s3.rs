@@ -110,7 +110,9 @@ impl S3Client {
     pub fn new(options: S3Options) -> Result<Self, String> {
         let endpoint = options.endpoint.trim();
         if endpoint.is_empty() {
-            return Err("Endpoint:  does not follow ip address or domain name standards.".to_owned());
+            return Err(
+                "Endpoint:  does not follow ip address or domain name standards.".to_owned(),
+            );
         }
         if endpoint.contains("://") || endpoint.contains('/') {
             return Err("Endpoint url cannot have fully qualified paths.".to_owned());
@@ -215,7 +217,12 @@ impl S3Client {
     /// # Errors
     /// [`S3Error::Service`] with `NoSuchKey` for a missing object, transport and I/O
     /// failures.
-    pub async fn get_object(&self, bucket: &str, key: &str, path: &Path) -> Result<String, S3Error> {
+    pub async fn get_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        path: &Path,
+    ) -> Result<String, S3Error> {
         let url_path = format!("/{bucket}/{key}");
         let response = self.send(Method::GET, &url_path, &[]).await?;
         let status = response.status();
@@ -238,7 +245,9 @@ impl S3Client {
                 source,
             }
         };
-        let mut file = tokio::fs::File::create(path).await.map_err(io("creating"))?;
+        let mut file = tokio::fs::File::create(path)
+            .await
+            .map_err(io("creating"))?;
         while let Some(frame) = body.frame().await {
             let frame = frame.map_err(|e| S3Error::Transport {
                 method: "GET".to_owned(),
@@ -264,11 +273,13 @@ impl S3Client {
         let status = response.status();
         let headers = response.headers().clone();
         let mut body = response.into_body();
-        let bytes = read_limited(&mut body).await.map_err(|message| S3Error::Transport {
-            method: "GET".to_owned(),
-            url: format!("{}{path}", self.base),
-            message,
-        })?;
+        let bytes = read_limited(&mut body)
+            .await
+            .map_err(|message| S3Error::Transport {
+                method: "GET".to_owned(),
+                url: format!("{}{path}", self.base),
+                message,
+            })?;
         Ok((status, headers, bytes))
     }
 

@@ -213,11 +213,9 @@ mod tests {
             region: "us-east-1",
             payload_sha256: EMPTY_PAYLOAD_SHA256,
         };
-        assert!(
-            authorization(&request, &example_credentials()).ends_with(
-                "Signature=34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7"
-            )
-        );
+        assert!(authorization(&request, &example_credentials()).ends_with(
+            "Signature=34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7"
+        ));
     }
 
     fn headers_query() -> Vec<(String, String)> {
@@ -229,7 +227,10 @@ mod tests {
 
     #[test]
     fn paths_keep_slashes_and_encode_everything_else() {
-        assert_eq!(uri_encode("/b/dir/a b+c~.yaml", true), "/b/dir/a%20b%2Bc~.yaml");
+        assert_eq!(
+            uri_encode("/b/dir/a b+c~.yaml", true),
+            "/b/dir/a%20b%2Bc~.yaml"
+        );
         assert_eq!(uri_encode("a/b", false), "a%2Fb");
         assert_eq!(
             canonical_query(&[

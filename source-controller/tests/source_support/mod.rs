@@ -221,7 +221,11 @@ impl Harness {
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
-        assert_eq!(outside, vec!["data".to_owned()], "files outside the storage root");
+        assert_eq!(
+            outside,
+            vec!["data".to_owned()],
+            "files outside the storage root"
+        );
         files
     }
 }
@@ -263,13 +267,24 @@ pub fn assert_invariants<K: SourceObject>(object: &K) {
     let conds = status.conditions();
     let ready = conditions::find(conds, READY)
         .unwrap_or_else(|| panic!("{name}: Ready is always present: {conds:#?}"));
-    for negative in [FETCH_FAILED, STORAGE_OPERATION_FAILED, ARTIFACT_OUTDATED, STALLED] {
+    for negative in [
+        FETCH_FAILED,
+        STORAGE_OPERATION_FAILED,
+        ARTIFACT_OUTDATED,
+        STALLED,
+    ] {
         if conditions::is_true(conds, negative) {
-            assert_ne!(ready.status, "True", "{name}: {negative}=True but Ready=True");
+            assert_ne!(
+                ready.status, "True",
+                "{name}: {negative}=True but Ready=True"
+            );
         }
     }
     if conditions::is_true(conds, RECONCILING) {
-        assert_eq!(ready.status, "False", "{name}: Reconciling at rest needs Ready=False");
+        assert_eq!(
+            ready.status, "False",
+            "{name}: Reconciling at rest needs Ready=False"
+        );
     }
     if conditions::is_true(conds, STALLED) {
         assert_eq!(ready.status, "False", "{name}: Stalled needs Ready=False");
@@ -285,12 +300,19 @@ pub fn assert_invariants<K: SourceObject>(object: &K) {
             "{name}: bad status {c:?}"
         );
         if [RECONCILING, STALLED].contains(&c.type_.as_str()) {
-            assert_eq!(c.status, "True", "{name}: {} only present when True", c.type_);
+            assert_eq!(
+                c.status, "True",
+                "{name}: {} only present when True",
+                c.type_
+            );
         }
     }
     let generation = object.meta().generation;
     if let (Some(observed), Some(generation)) = (status.observed_generation(), generation) {
-        assert!(observed <= generation, "{name}: observedGeneration > generation");
+        assert!(
+            observed <= generation,
+            "{name}: observedGeneration > generation"
+        );
     }
     if ready.status == "True" {
         for c in conds {
