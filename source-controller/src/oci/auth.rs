@@ -182,7 +182,9 @@ fn key_matches(key: &str, registry: &str, path: &str) -> Option<usize> {
     if !host_glob_matches(key_name, name) {
         return None;
     }
-    if !key_path.is_empty() && !(path == key_path || path.starts_with(&format!("{key_path}/"))) {
+    let path_matches =
+        key_path.is_empty() || path == key_path || path.starts_with(&format!("{key_path}/"));
+    if !path_matches {
         return None;
     }
     Some(key_host.len() + key_path.len())

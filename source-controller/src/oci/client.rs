@@ -242,7 +242,7 @@ impl RegistryClient {
     /// index has no such entry or points at another index.
     pub async fn image_manifest(&self, reference: &str) -> Result<ImageManifest, OciError> {
         match self.fetch_manifest(reference).await? {
-            (Fetched::Image(manifest), _) => Ok(manifest),
+            (Fetched::Image(manifest), _) => Ok(*manifest),
             (Fetched::Index(index), _) => {
                 let name = if reference.contains(':') {
                     self.repository.digest_reference(reference)
@@ -255,7 +255,7 @@ impl RegistryClient {
                     .digest
                     .clone();
                 match self.fetch_manifest(&child).await? {
-                    (Fetched::Image(manifest), _) => Ok(manifest),
+                    (Fetched::Image(manifest), _) => Ok(*manifest),
                     (Fetched::Index(_), _) => Err(OciError::InvalidResponse(format!(
                         "index {name} points at another index"
                     ))),

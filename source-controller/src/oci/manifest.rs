@@ -92,7 +92,7 @@ pub struct ImageIndex {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fetched {
     /// An image manifest.
-    Image(ImageManifest),
+    Image(Box<ImageManifest>),
     /// An index or manifest list.
     Index(ImageIndex),
 }
@@ -148,7 +148,7 @@ pub fn parse_manifest(content_type: Option<&str>, bytes: &[u8]) -> Result<Fetche
             .map_err(|e| format!("failed to parse image index: {e}"))
     } else {
         serde_json::from_slice(bytes)
-            .map(Fetched::Image)
+            .map(|m| Fetched::Image(Box::new(m)))
             .map_err(|e| format!("failed to parse image manifest: {e}"))
     }
 }
