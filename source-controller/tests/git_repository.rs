@@ -843,3 +843,89 @@ async fn a_new_upstream_revision_marks_the_artifact_outdated_until_stored() {
     served_files(&object).await;
     h.stop().await;
 }
+
+/// Polls the object until `done` holds (bounded: about 60 s).
+async fn wait_for(h: &Harness, name: &str, done: impl Fn(&GitRepository) -> bool) -> GitRepository {
+    for _ in 0..240 {
+        if let Some(object) = api(h).get_opt(name).await.unwrap()
+            && done(&object)
+        {
+            return object;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    panic!(
+        "{name} never reached the expected state: {:#?}",
+        api(h).get_opt(name).await.unwrap()
+    );
+}
+
+#[tokio::test]
+async fn the_controller_loop_reconciles_new_objects_and_reconcile_requests() {
+    let h = Harness::start(&[]).await;
+    let git = GitHttpServer::start(GitHttpOptions::default()).unwrap();
+    let repo = fixture("master");
+    let url = git.publish(&repo, "repo.git").unwrap();
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let running = tokio::spawn(sluice_source_controller::gitrepository::controller(
+        Arc::clone(&h.context),
+        shutdown.clone(),
+    ));
+    create(&h, "looped", spec(&url, |_| {})).await;
+    let head = repo.head().unwrap();
+    let object = wait_for(&h, "looped", |o| {
+        o.status
+            .as_ref()
+            .and_then(|s| s.artifact.as_ref())
+            .map(|a| a.revision.clone())
+            == Some(format!("master@sha1:{head}"))
+    })
+    .await;
+    assert_condition_invariants(&object, object.status.as_ref().unwrap(), GIT_NEGATIVE);
+
+    // A new commit is picked up on request (`flux reconcile source git`).
+    repo.commit_files(&[("c.yaml", "c: 1\n")], "third").unwrap();
+    let next = repo.head().unwrap();
+    repo.push(
+        &git.repo_root().join("repo.git").display().to_string(),
+        &["master"],
+        &[],
+    )
+    .unwrap();
+    let annotate =
+        serde_json::json!({"metadata": {"annotations": {"reconcile.fluxcd.io/requestedAt": "t1"}}});
+    api(&h)
+        .patch("looped", &PatchParams::default(), &Patch::Merge(&annotate))
+        .await
+        .unwrap();
+    let object = wait_for(&h, "looped", |o| {
+        o.status
+            .as_ref()
+            .and_then(|s| s.last_handled_reconcile_at.as_deref())
+            == Some("t1")
+    })
+    .await;
+    assert_eq!(revision(&object), format!("master@sha1:{next}"));
+
+    // Deleting the object runs the finalizer.
+    api(&h)
+        .delete("looped", &DeleteParams::default())
+        .await
+        .unwrap();
+    for _ in 0..240 {
+        if api(&h).get_opt("looped").await.unwrap().is_none() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert!(api(&h).get_opt("looped").await.unwrap().is_none());
+    assert!(
+        !h.storage_dir
+            .path()
+            .join("gitrepository/default/looped")
+            .exists()
+    );
+    shutdown.cancel();
+    running.await.unwrap();
+    h.stop().await;
+}
