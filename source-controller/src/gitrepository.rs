@@ -19,6 +19,7 @@
 //! written once with server-side apply, whatever the outcome, then the events are
 //! recorded (`NewArtifact`, `Succeeded` on recovery, the failure's reason).
 
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -27,6 +28,7 @@ use futures::future::BoxFuture;
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Patch, PatchParams};
 use kube::runtime::controller::{Action, Config as ControllerConfig, Controller};
+use kube::runtime::{PredicateConfig, WatchStreamExt, reflector, watcher};
 use kube::{Api, Resource, ResourceExt};
 use sluice_api::meta::conditions::{
     self, ARTIFACT_IN_STORAGE, ARTIFACT_OUTDATED, ConditionStatus, FETCH_FAILED,
@@ -41,7 +43,7 @@ use sluice_runtime::ReconcileError as _;
 use sluice_runtime::args::parse_go_duration;
 use sluice_runtime::events::EventDetails;
 use sluice_runtime::reconcile::{error_policy, jitter};
-use sluice_runtime::status::apply_status;
+use sluice_runtime::status::{apply_status, generation_or_reconcile_request};
 use sluice_runtime::watch::{scoped_api, watcher_config};
 use tokio_util::sync::CancellationToken;
 
@@ -63,8 +65,16 @@ pub fn controller(context: Arc<Context>, shutdown: CancellationToken) -> BoxFutu
     let api: Api<GitRepository> = scoped_api(context.client.clone(), &context.options.runtime);
     let config = watcher_config(&context.options.runtime);
     let concurrency = context.options.runtime.concurrent;
+    let (reader, writer) = reflector::store();
+    // Only a new generation, a new requestedAt token, a deletion or a finalizer change
+    // starts a reconcile: the controller's own status writes do not.
+    let triggers = watcher(api, config)
+        .default_backoff()
+        .reflect(writer)
+        .applied_objects()
+        .predicate_filter(trigger_key, PredicateConfig::default());
     Box::pin(
-        Controller::new(api, config)
+        Controller::for_stream(triggers, reader)
             .with_config(ControllerConfig::default().concurrency(concurrency))
             .graceful_shutdown_on(shutdown.cancelled_owned())
             .run(reconcile, on_error, context)
@@ -74,6 +84,15 @@ pub fn controller(context: Arc<Context>, shutdown: CancellationToken) -> BoxFutu
                 }
             }),
     )
+}
+
+/// What a change must alter to start a reconcile (see [`controller`]).
+fn trigger_key(object: &GitRepository) -> Option<u64> {
+    let mut hasher = DefaultHasher::new();
+    generation_or_reconcile_request(object).hash(&mut hasher);
+    object.meta().deletion_timestamp.is_some().hash(&mut hasher);
+    object.finalizers().hash(&mut hasher);
+    Some(hasher.finish())
 }
 
 fn on_error(object: Arc<GitRepository>, error: &Error, context: Arc<Context>) -> Action {

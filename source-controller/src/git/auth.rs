@@ -205,10 +205,10 @@ impl Credentials {
             return self;
         };
         let authority = rest.split('/').next().unwrap_or_default();
-        if let Some((userinfo, _)) = authority.rsplit_once('@') {
-            if let Some((user, password)) = userinfo.split_once(':') {
-                self.basic = Some((percent_decode(user), percent_decode(password)));
-            }
+        if let Some((userinfo, _)) = authority.rsplit_once('@')
+            && let Some((user, password)) = userinfo.split_once(':')
+        {
+            self.basic = Some((percent_decode(user), percent_decode(password)));
         }
         self
     }

@@ -289,13 +289,13 @@ impl Session {
                 env.push((key.into(), value));
             }
         }
-        if let Some(scope) = http_scope(&url).filter(|_| scheme != Scheme::Ssh) {
-            if let Some(header) = credentials.authorization() {
-                config.push((
-                    format!("http.{scope}.extraHeader"),
-                    format!("Authorization: {header}"),
-                ));
-            }
+        if let Some(scope) = http_scope(&url).filter(|_| scheme != Scheme::Ssh)
+            && let Some(header) = credentials.authorization()
+        {
+            config.push((
+                format!("http.{scope}.extraHeader"),
+                format!("Authorization: {header}"),
+            ));
         }
         if let Some(ca) = &credentials.ca_pem {
             let path = home.path().join("ca.crt");
