@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests may unwrap.
 
+mod common;
 mod source_support;
 
 use std::collections::BTreeMap;

@@ -17,11 +17,8 @@ use kube::runtime::controller::Action;
 use kube::{Api, Client, Resource, ResourceExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use sluice_api::meta::conditions::{
-    self, ARTIFACT_OUTDATED, FETCH_FAILED, KStatus, READY, RECONCILING, STALLED,
-    STORAGE_OPERATION_FAILED,
-};
-use sluice_api::meta::{Artifact, FINALIZER, FluxStatus, ObjectWithConditions};
+use sluice_api::meta::conditions::{self, RECONCILING, STALLED};
+use sluice_api::meta::{Artifact, FINALIZER, ObjectWithConditions};
 use sluice_runtime::artifact::{ArtifactFetcher, Digest};
 use sluice_runtime::{EventRecorder, Metrics};
 use sluice_source_controller::common::SourceObject;
@@ -260,74 +257,15 @@ pub fn read_tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     out
 }
 
-/// The condition invariants of reference §0, checked on an object at rest.
+/// The condition invariants of reference §0, checked on an object at rest with the
+/// shared checker of `tests/common` and the kind's negative-polarity conditions.
 pub fn assert_invariants<K: SourceObject>(object: &K) {
-    let name = object.name_any();
     let status = object.status().expect("a reconciled object has a status");
-    let conds = status.conditions();
-    let ready = conditions::find(conds, READY)
-        .unwrap_or_else(|| panic!("{name}: Ready is always present: {conds:#?}"));
-    for negative in [
-        FETCH_FAILED,
-        STORAGE_OPERATION_FAILED,
-        ARTIFACT_OUTDATED,
-        STALLED,
-    ] {
-        if conditions::is_true(conds, negative) {
-            assert_ne!(
-                ready.status, "True",
-                "{name}: {negative}=True but Ready=True"
-            );
-        }
-    }
-    if conditions::is_true(conds, RECONCILING) {
-        assert_eq!(
-            ready.status, "False",
-            "{name}: Reconciling at rest needs Ready=False"
-        );
-    }
-    if conditions::is_true(conds, STALLED) {
-        assert_eq!(ready.status, "False", "{name}: Stalled needs Ready=False");
-    }
-    assert!(
-        !(conditions::find(conds, RECONCILING).is_some()
-            && conditions::find(conds, STALLED).is_some()),
-        "{name}: never both Reconciling and Stalled"
-    );
-    for c in conds {
-        assert!(
-            c.status == "True" || c.status == "False" || c.status == "Unknown",
-            "{name}: bad status {c:?}"
-        );
+    crate::common::assert_condition_invariants(object, status, K::SUMMARY.negative_polarity);
+    for c in status.conditions() {
         if [RECONCILING, STALLED].contains(&c.type_.as_str()) {
-            assert_eq!(
-                c.status, "True",
-                "{name}: {} only present when True",
-                c.type_
-            );
+            assert_eq!(c.status, "True", "{} is only present when True", c.type_);
         }
-    }
-    let generation = object.meta().generation;
-    if let (Some(observed), Some(generation)) = (status.observed_generation(), generation) {
-        assert!(
-            observed <= generation,
-            "{name}: observedGeneration > generation"
-        );
-    }
-    if ready.status == "True" {
-        for c in conds {
-            assert_eq!(
-                c.observed_generation,
-                status.observed_generation(),
-                "{name}: Ready=True but {} observed another generation",
-                c.type_
-            );
-        }
-        assert_eq!(
-            conditions::kstatus(conds, generation, status.observed_generation()),
-            KStatus::Current,
-            "{name}: a ready object is Current"
-        );
     }
 }
 
