@@ -91,6 +91,11 @@ pub async fn finalize<K: SourceObject>(
                             format!("garbage collection for deleted resource failed: {e}"),
                         )
                     })?;
+            context.metrics.forget(
+                &K::kind(&()),
+                &object.namespace().unwrap_or_default(),
+                &object.name_any(),
+            );
             if removed {
                 tracing::debug!(object = %summary::object_key(object), "removed the artifacts of a deleted object");
             }
@@ -313,7 +318,8 @@ pub struct Notes {
     pub new_artifact_message: Option<String>,
 }
 
-/// The end of a reconcile: summarises the status ([`summary::finish`]), writes it once,
+/// The end of a reconcile: summarises the status ([`summary::finish`]), records the
+/// duration and condition metrics of a reconcile that began at `started`, writes it once,
 /// records the events (`NewArtifact` for a new digest, `Succeeded` on recovery, a
 /// warning for a failure) and turns the outcome into the next action.
 ///
@@ -327,9 +333,21 @@ pub async fn end<K: SourceObject>(
     mut status: K::Status,
     outcome: Result<Progress, Error>,
     notes: Notes,
+    started: std::time::Instant,
 ) -> Result<Action, Error> {
     let before = object.status().cloned().unwrap_or_default();
     let not_ready = summary::finish(object, &mut status, &K::SUMMARY, &outcome);
+    let (kind, namespace, name) = (
+        K::kind(&()).to_string(),
+        object.namespace().unwrap_or_default(),
+        object.name_any(),
+    );
+    context
+        .metrics
+        .observe_reconcile(&kind, &namespace, &name, started.elapsed());
+    context
+        .metrics
+        .record_conditions(&kind, &namespace, &name, status.conditions());
     if status != before || reconcile_request(object).is_some() {
         match apply_status(api, object, CONTROLLER_NAME, &status).await {
             Ok(_) => {}

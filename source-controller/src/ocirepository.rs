@@ -93,12 +93,17 @@ pub fn controller(context: Arc<Context>, shutdown: CancellationToken) -> BoxFutu
 /// # Errors
 /// The failed step's error, after it was written to the status.
 pub async fn reconcile(object: Arc<OCIRepository>, context: Arc<Context>) -> Result<Action, Error> {
+    let started = std::time::Instant::now();
     let namespace = object.namespace().unwrap_or_default();
     let api: Api<OCIRepository> = Api::namespaced(context.client.clone(), &namespace);
     if let Some(action) = common::finalize(&api, &*object, &context).await? {
         return Ok(action);
     }
-    if object.spec.suspend.unwrap_or(false) {
+    let suspended = object.spec.suspend.unwrap_or(false);
+    context
+        .metrics
+        .record_suspend(KIND, &namespace, &object.name_any(), suspended);
+    if suspended {
         tracing::info!(object = %summary::object_key(&*object), "reconciliation is suspended for this object");
         return Ok(Action::await_change());
     }
@@ -106,7 +111,7 @@ pub async fn reconcile(object: Arc<OCIRepository>, context: Arc<Context>) -> Res
     common::begin(&*object, &mut status);
     let mut notes = Notes::default();
     let outcome = steps(&object, &context, &mut status, &mut notes).await;
-    common::end(&api, &*object, &context, status, outcome, notes).await
+    common::end(&api, &*object, &context, status, outcome, notes, started).await
 }
 
 async fn steps(

@@ -728,3 +728,82 @@ async fn suspended_objects_are_left_alone_and_deletion_removes_the_artifacts() {
     assert!(!dir.exists());
     assert!(api.get_opt("podinfo").await.unwrap().is_none());
 }
+
+/// Polls `name` until `done` holds (at most a minute: the controller runs on its own).
+async fn wait_for(h: &Harness, name: &str, done: impl Fn(&OCIRepository) -> bool) -> OCIRepository {
+    for _ in 0..240 {
+        let object: OCIRepository = h.get(name).await;
+        if done(&object) {
+            return object;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    panic!(
+        "{name} never reached the expected state: {:#?}",
+        h.get::<OCIRepository>(name).await.status
+    );
+}
+
+#[tokio::test]
+async fn the_controller_loop_reconciles_new_objects_requests_and_deletions() {
+    let h = Harness::start().await;
+    let registry = plain_registry();
+    let first = push(&registry, "podinfo", "latest").await;
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let running = tokio::spawn(sluice_source_controller::ocirepository::controller(
+        std::sync::Arc::clone(&h.context),
+        shutdown.clone(),
+    ));
+    h.create(&repo("looped", &registry.oci_url("podinfo")))
+        .await;
+    let object = wait_for(&h, "looped", |o| {
+        o.status
+            .as_ref()
+            .and_then(|s| s.artifact.as_ref())
+            .is_some_and(|a| a.revision == format!("latest@{first}"))
+    })
+    .await;
+    source_support::assert_invariants(&object);
+
+    // A new push is picked up on request (`flux reconcile source oci`).
+    let changed = content("second");
+    let second = registry
+        .push_artifact("podinfo", "latest", changed.path(), &[])
+        .await
+        .unwrap()
+        .manifest_digest;
+    assert_ne!(first, second);
+    let api: Api<OCIRepository> = Api::namespaced(h.client.clone(), NS);
+    api.patch(
+        "looped",
+        &PatchParams::default(),
+        &Patch::Merge(serde_json::json!({
+            "metadata": {"annotations": {"reconcile.fluxcd.io/requestedAt": "t1"}}
+        })),
+    )
+    .await
+    .unwrap();
+    let object = wait_for(&h, "looped", |o| {
+        o.status
+            .as_ref()
+            .and_then(|s| s.last_handled_reconcile_at.as_deref())
+            == Some("t1")
+    })
+    .await;
+    let revision = object.status.unwrap().artifact.unwrap().revision;
+    assert_eq!(revision, format!("latest@{second}"));
+
+    api.delete("looped", &DeleteParams::default())
+        .await
+        .unwrap();
+    for _ in 0..240 {
+        if api.get_opt("looped").await.unwrap().is_none() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert!(api.get_opt("looped").await.unwrap().is_none());
+    assert!(!h.root().join(format!("ocirepository/{NS}/looped")).exists());
+    shutdown.cancel();
+    running.await.unwrap();
+}
