@@ -303,7 +303,7 @@ async fn reconcile_source(
     let timeout = sluice_runtime::args::parse_go_duration(object.spec.timeout())
         .unwrap_or(std::time::Duration::from_secs(60));
     let bucket = object.spec.bucket_name.as_str();
-    let mut index = match tokio::time::timeout(timeout, etag_index(&client, object, work)).await {
+    let mut index = match tokio::time::timeout(timeout, etag_index(&client, object)).await {
         Ok(Ok(index)) => index,
         Ok(Err(message)) => {
             return Err(fetch_failed(
@@ -365,7 +365,6 @@ async fn reconcile_source(
 async fn etag_index(
     client: &S3Client,
     object: &Bucket,
-    work: &Path,
 ) -> Result<BTreeMap<String, String>, String> {
     let bucket = object.spec.bucket_name.as_str();
     let exists = client
@@ -375,14 +374,18 @@ async fn etag_index(
     if !exists {
         return Err(format!("bucket '{bucket}' not found"));
     }
-    let ignore_path = work.join(IGNORE_FILE);
-    let mut patterns = match client.get_object(bucket, IGNORE_FILE, &ignore_path).await {
+    // The file is only read for its patterns: it is downloaded next to the work
+    // directory, never into it, so it is not part of the artifact.
+    let ignore_file = tempfile::NamedTempFile::new()
+        .map_err(|e| format!("failed to create a temporary file: {e}"))?;
+    let mut patterns = match client
+        .get_object(bucket, IGNORE_FILE, ignore_file.path())
+        .await
+    {
         Ok(_) => {
-            let text = tokio::fs::read_to_string(&ignore_path)
+            let text = tokio::fs::read_to_string(ignore_file.path())
                 .await
                 .map_err(|e| format!("failed to read '{IGNORE_FILE}' object: {e}"))?;
-            // The file is only read for its patterns: it is not part of the artifact.
-            let _ = tokio::fs::remove_file(&ignore_path).await;
             parse_patterns(&text, &[])
         }
         Err(error) if error.is_no_such_key() => Vec::new(),
