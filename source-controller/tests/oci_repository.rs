@@ -450,6 +450,18 @@ async fn a_tls_registry_with_basic_auth_needs_the_login_and_the_ca() {
         "{message}"
     );
 
+    // `insecure: true` without a CA accepts the registry's certificate, as upstream.
+    let mut insecure = with_tag(repo("insecure", &url), "6.1.6");
+    insecure.spec.secret_ref = Some(LocalObjectReference {
+        name: "login".into(),
+    });
+    insecure.spec.insecure = Some(true);
+    h.create(&insecure).await;
+    let (result, _) = h
+        .reconcile_fully::<OCIRepository, _, _>("insecure", reconcile)
+        .await;
+    result.unwrap();
+
     // Without the CA the server certificate is not trusted.
     let mut untrusted = with_tag(repo("untrusted", &url), "6.1.6");
     untrusted.spec.secret_ref = Some(LocalObjectReference {
