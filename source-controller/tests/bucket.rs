@@ -390,3 +390,72 @@ async fn deleting_a_bucket_removes_its_artifacts() {
     assert!(!dir.exists());
     assert!(api.get_opt("bkt").await.unwrap().is_none());
 }
+
+#[tokio::test]
+async fn the_controller_loop_reconciles_an_aws_bucket_on_request() {
+    let h = harness_with_secret().await;
+    let s3 = S3Server::start().unwrap();
+    s3.create_bucket("bkt").await.unwrap();
+    s3.put_object("bkt", "a.yaml", "a: 1\n").await.unwrap();
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let running = tokio::spawn(sluice_source_controller::bucket::controller(
+        std::sync::Arc::clone(&h.context),
+        shutdown.clone(),
+    ));
+    let mut object = bucket("looped", &s3, "bkt");
+    object.spec.provider = Some(BucketProvider::Aws);
+    object.spec.region = Some("us-east-1".into());
+    h.create(&object).await;
+    let api: Api<Bucket> = Api::namespaced(h.client.clone(), NS);
+    let wait = |done: Box<dyn Fn(&Bucket) -> bool>| {
+        let api = api.clone();
+        async move {
+            for _ in 0..240 {
+                let object = api.get("looped").await.unwrap();
+                if done(&object) {
+                    return object;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+            }
+            panic!(
+                "never reached: {:#?}",
+                api.get("looped").await.unwrap().status
+            );
+        }
+    };
+    let ready = wait(Box::new(|b: &Bucket| {
+        b.status.as_ref().is_some_and(|s| s.artifact.is_some())
+    }))
+    .await;
+    source_support::assert_invariants(&ready);
+    let first = ready.status.unwrap().artifact.unwrap().revision;
+
+    s3.put_object("bkt", "b.yaml", "b: 1\n").await.unwrap();
+    api.patch(
+        "looped",
+        &PatchParams::default(),
+        &Patch::Merge(serde_json::json!({
+            "metadata": {"annotations": {"reconcile.fluxcd.io/requestedAt": "t1"}}
+        })),
+    )
+    .await
+    .unwrap();
+    let handled = wait(Box::new(|b: &Bucket| {
+        b.status
+            .as_ref()
+            .and_then(|s| s.last_handled_reconcile_at.as_deref())
+            == Some("t1")
+    }))
+    .await;
+    let artifact = handled.status.unwrap().artifact.unwrap();
+    assert_ne!(artifact.revision, first);
+    assert_eq!(
+        h.fetch_artifact(&artifact)
+            .await
+            .into_keys()
+            .collect::<Vec<_>>(),
+        vec!["a.yaml", "b.yaml"]
+    );
+    shutdown.cancel();
+    running.await.unwrap();
+}
