@@ -884,18 +884,14 @@ mod tests {
         repo.spec.provider = Some(GitProvider::Generic);
         assert!(unsupported_fields(&repo).is_empty());
         repo.spec.provider = Some(GitProvider::Github);
-        repo.spec.include = Some(vec![GitRepositoryInclude {
-            repository: LocalObjectReference { name: "x".into() },
-            from_path: None,
-            to_path: None,
-        }]);
+        repo.spec.proxy_secret_ref = Some(LocalObjectReference { name: "x".into() });
         assert_eq!(
             unsupported_fields(&repo),
-            vec!["spec.provider", "spec.include"]
+            vec!["spec.provider", "spec.proxySecretRef"]
         );
         assert_eq!(
             join_fields(&unsupported_fields(&repo)),
-            "spec.provider, spec.include are"
+            "spec.provider, spec.proxySecretRef are"
         );
     }
 
