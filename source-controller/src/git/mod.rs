@@ -830,7 +830,7 @@ fn ssh_command(
             options.host_key_algorithms.join(",")
         )));
     }
-    match ssh {
+    match ssh.filter(|s| !s.identity.is_empty()) {
         Some(ssh) => {
             let identity = home.join("identity");
             write_private(&identity, &ssh.identity)?;
