@@ -4,16 +4,17 @@
 //!
 //! 1. the finalizer (deletion removes the object's storage directory, then the
 //!    finalizer; a new object gets the finalizer first), then `spec.suspend`;
-//! 2. [`reconcile_storage`]: garbage collection, the integrity of the current artifact
+//! 2. `reconcile_storage`: garbage collection, the integrity of the current artifact
 //!    (a missing or corrupt file clears `status.artifact`), the URL rewritten to the
 //!    advertised address;
-//! 3. [`reconcile_source`]: fields Sluice does not support yet stop here with a
-//!    `Stalled` condition naming them; the URL, the credentials, the remote reference
-//!    (an `ls-remote`: when it still points at the stored revision and the content
-//!    configuration is unchanged, nothing is fetched), then a shallow fetch and
-//!    checkout;
-//! 4. [`reconcile_artifact`]: the checkout archived with the ignore rules, stored
-//!    atomically, recorded in the status.
+//! 3. `reconcile_source`: fields Sluice does not support yet stop here with a
+//!    `Stalled` condition naming them; the included GitRepositories' artifacts, the
+//!    URL, the credentials, the remote reference (an `ls-remote`: when it still points
+//!    at the stored revision and the content configuration and verification are
+//!    unchanged, nothing is fetched), then a shallow fetch and checkout, and the
+//!    signature verification of `spec.verify`;
+//! 4. `reconcile_artifact`: the includes copied in, the checkout archived with the
+//!    ignore rules, stored atomically, recorded in the status.
 //!
 //! The steps fill an in-memory status; it is summarised ([`crate::summary::finish`]) and
 //! written once with server-side apply, whatever the outcome, then the events are
@@ -441,7 +442,7 @@ impl Run<'_> {
     }
 }
 
-/// Step 2 (see the module documentation), a free function for the docs' sake.
+/// Step 2 (see the module documentation).
 fn reconcile_storage(run: &mut Run<'_>) {
     let storage = &run.context.storage;
     if let Some(mut artifact) = run.status.artifact.clone() {
