@@ -1305,3 +1305,35 @@ async fn signatures_are_verified_with_the_keys_of_the_secret() {
     assert!(status.source_verification_mode.is_none());
     h.stop().await;
 }
+
+#[tokio::test]
+async fn an_artifact_that_disappeared_from_storage_is_rebuilt_with_the_same_digest() {
+    // [C7]
+    let h = Harness::start(&[]).await;
+    let git = GitHttpServer::start(GitHttpOptions::default()).unwrap();
+    let url = git.publish(&fixture("master"), "repo.git").unwrap();
+    create(&h, "lost", spec(&url, |_| {})).await;
+    let (result, object) = reconcile_once(&h, "lost").await;
+    assert!(result.is_ok(), "{result:?}");
+    let artifact = object.status.clone().unwrap().artifact.unwrap();
+    let file = h.storage_dir.path().join(&artifact.path);
+    std::fs::remove_file(&file).unwrap();
+
+    let (result, object) = reconcile_once(&h, "lost").await;
+    assert!(result.is_ok(), "{result:?}");
+    let rebuilt = object.status.clone().unwrap().artifact.unwrap();
+    assert!(file.is_file());
+    assert_eq!(rebuilt.digest, artifact.digest);
+    assert_eq!(rebuilt.revision, artifact.revision);
+
+    // A corrupted file is removed and rebuilt too.
+    std::fs::write(&file, b"not the artifact").unwrap();
+    let (result, object) = reconcile_once(&h, "lost").await;
+    assert!(result.is_ok(), "{result:?}");
+    assert_eq!(
+        object.status.clone().unwrap().artifact.unwrap().digest,
+        artifact.digest
+    );
+    served_files(&object).await;
+    h.stop().await;
+}
