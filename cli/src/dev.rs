@@ -3,8 +3,9 @@
 //!
 //! It starts `sluice-apiserver` in this process (HTTPS on loopback, the store under
 //! `--data-dir`, so a restart keeps every object), registers every Flux and Flagger CRD,
-//! writes a kubeconfig that `kubectl` and kube-rs use as is, prints how to use it, and
-//! serves until Ctrl-C or SIGTERM. The controllers join this process as they are built.
+//! writes a kubeconfig that `kubectl` and kube-rs use as is, runs the controllers built so
+//! far against it (source-controller, its artifacts under `<data-dir>/artifacts` served on
+//! `--storage-addr`), prints how to use it, and serves until Ctrl-C or SIGTERM.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -25,6 +26,10 @@ pub struct DevArgs {
     /// Where to write the kubeconfig (default: `<data-dir>/kubeconfig`).
     #[arg(long)]
     pub kubeconfig: Option<PathBuf>,
+    /// Address of source-controller's artifact server (it is also the address in artifact
+    /// URLs).
+    #[arg(long, default_value = "127.0.0.1:9090")]
+    pub storage_addr: SocketAddr,
 }
 
 /// Runs `sluice dev` until interrupted.
@@ -60,11 +65,63 @@ async fn serve(args: &DevArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    print_banner(&server.url(), &kubeconfig, crds.len());
-    wait_for_shutdown().await;
-    println!("stopping");
+    let client = match server.client().await {
+        Ok(client) => client,
+        Err(error) => {
+            eprintln!("error: cannot connect to the local control plane: {error}");
+            server.stop().await;
+            return ExitCode::FAILURE;
+        }
+    };
+    let source_controller = match source_controller_options(args) {
+        Ok(options) => tokio::spawn(sluice_source_controller::run_with_client(options, client)),
+        Err(error) => {
+            eprintln!("error: source-controller flags: {error}");
+            server.stop().await;
+            return ExitCode::FAILURE;
+        }
+    };
+    print_banner(&server.url(), &kubeconfig, crds.len(), args.storage_addr);
+    // The controllers stop on the same signal (their runtime listens for it too).
+    let mut status = ExitCode::SUCCESS;
+    let mut source_controller = source_controller;
+    tokio::select! {
+        () = wait_for_shutdown() => {
+            println!("stopping");
+            if let Ok(Err(error)) = (&mut source_controller).await {
+                eprintln!("error: source-controller: {error}");
+                status = ExitCode::FAILURE;
+            }
+        }
+        finished = &mut source_controller => {
+            eprintln!("error: source-controller stopped: {}", match finished {
+                Ok(Ok(())) => "without a signal".to_owned(),
+                Ok(Err(error)) => error.to_string(),
+                Err(error) => error.to_string(),
+            });
+            status = ExitCode::FAILURE;
+        }
+    }
     server.stop().await;
-    ExitCode::SUCCESS
+    status
+}
+
+/// source-controller's flags for a local run: no leader election, endpoints on free
+/// loopback ports, artifacts in the data directory.
+fn source_controller_options(
+    args: &DevArgs,
+) -> Result<sluice_source_controller::Options, clap::Error> {
+    use clap::Parser as _;
+    let storage_path = args.data_dir.join("artifacts");
+    sluice_source_controller::Options::try_parse_from([
+        "source-controller".to_owned(),
+        format!("--storage-path={}", storage_path.display()),
+        format!("--storage-addr={}", args.storage_addr),
+        format!("--storage-adv-addr={}", args.storage_addr),
+        "--metrics-addr=127.0.0.1:0".to_owned(),
+        "--health-addr=127.0.0.1:0".to_owned(),
+        "--enable-leader-election=false".to_owned(),
+    ])
 }
 
 /// Every CRD of the toolkit (`sluice_api::crds::all`) as the JSON the server preloads.
@@ -75,8 +132,9 @@ fn toolkit_crds() -> Result<Vec<serde_json::Value>, serde_json::Error> {
         .collect()
 }
 
-fn print_banner(url: &str, kubeconfig: &Path, crd_count: usize) {
+fn print_banner(url: &str, kubeconfig: &Path, crd_count: usize, storage_addr: SocketAddr) {
     println!("sluice dev: local control plane serving on {url}");
+    println!("source-controller running; artifacts served on http://{storage_addr}");
     println!("kubeconfig written to {}", kubeconfig.display());
     println!(
         "{crd_count} toolkit CRDs registered (source, kustomize, helm, notification, image, flagger)"

@@ -1,6 +1,7 @@
 //! `sluice dev`: the local control plane comes up with the toolkit's CRDs, the kubeconfig it
-//! prints works with the real kubectl, SIGTERM stops it cleanly, and objects survive a
-//! restart.
+//! prints works with the real kubectl, source-controller in the same process turns a
+//! GitRepository served by a real smart-HTTP Git server into an artifact, SIGTERM stops it
+//! cleanly, and objects survive a restart.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests may unwrap.
 
@@ -10,6 +11,7 @@ use std::process::{Child, ChildStdout, Command, Stdio};
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
+use sluice_testkit::{GitHttpOptions, GitHttpServer, GitRepo};
 
 fn kubectl_binary() -> PathBuf {
     if let Some(path) = std::env::var_os("KUBECTL") {
@@ -28,6 +30,15 @@ fn kubectl_binary() -> PathBuf {
         .expect("kubectl not found in KUBECTL, .venv/bin or PATH: run .ci/install")
 }
 
+/// A loopback port free right now (the artifact server's address must be known before it
+/// binds: it is also the address in artifact URLs).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port()
+}
+
 /// A running `sluice dev` and the kubeconfig it announced.
 struct Dev {
     child: Child,
@@ -38,8 +49,16 @@ struct Dev {
 
 impl Dev {
     fn start(data_dir: &Path) -> Dev {
+        let storage_addr = format!("127.0.0.1:{}", free_port());
         let mut child = Command::new(env!("CARGO_BIN_EXE_sluice"))
-            .args(["dev", "--listen", "127.0.0.1:0", "--data-dir"])
+            .args([
+                "dev",
+                "--listen",
+                "127.0.0.1:0",
+                "--storage-addr",
+                &storage_addr,
+            ])
+            .arg("--data-dir")
             .arg(data_dir)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -109,21 +128,34 @@ impl Dev {
     }
 }
 
-const GIT_REPOSITORY: &str = "\
-apiVersion: source.toolkit.fluxcd.io/v1
+fn git_repository(url: &str) -> String {
+    format!(
+        "apiVersion: source.toolkit.fluxcd.io/v1
 kind: GitRepository
 metadata:
   name: podinfo
   namespace: default
 spec:
   interval: 5m
-  url: https://example.invalid/podinfo
+  url: {url}
   ref:
     branch: master
-";
+"
+    )
+}
 
 #[test]
-fn dev_serves_the_toolkit_crds_to_kubectl_and_keeps_objects_across_restarts() {
+fn dev_serves_the_crds_reconciles_a_git_repository_and_keeps_objects_across_restarts() {
+    let git = GitHttpServer::start(GitHttpOptions::default()).expect("git server starts");
+    let repo = GitRepo::init("master").expect("repo");
+    repo.write(
+        "deploy/configmap.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: demo\n",
+    )
+    .expect("write");
+    let commit = repo.commit("Initial commit").expect("commit");
+    git.publish(&repo, "podinfo.git").expect("published");
+
     let data = tempfile::tempdir().expect("tempdir");
     let dev = Dev::start(data.path());
     assert!(
@@ -142,11 +174,52 @@ fn dev_serves_the_toolkit_crds_to_kubectl_and_keeps_objects_across_restarts() {
     ] {
         assert!(crds.lines().any(|line| line == name), "{name} in {crds}");
     }
+    let manifest = git_repository(&git.http_url("podinfo.git"));
     assert_eq!(
-        dev.kubectl(&["apply", "-f", "-"], Some(GIT_REPOSITORY))
-            .trim(),
+        dev.kubectl(&["apply", "-f", "-"], Some(&manifest)).trim(),
         "gitrepository.source.toolkit.fluxcd.io/podinfo created"
     );
+    assert_eq!(
+        dev.kubectl(
+            &[
+                "wait",
+                "gitrepository/podinfo",
+                "--for=condition=Ready",
+                "--timeout=60s"
+            ],
+            None
+        )
+        .trim(),
+        "gitrepository.source.toolkit.fluxcd.io/podinfo condition met"
+    );
+    let jsonpath = |path: &str| {
+        dev.kubectl(
+            &[
+                "get",
+                "gitrepository",
+                "podinfo",
+                "-o",
+                &format!("jsonpath={path}"),
+            ],
+            None,
+        )
+    };
+    assert_eq!(
+        jsonpath("{.status.artifact.revision}"),
+        format!("master@sha1:{commit}")
+    );
+    let url = jsonpath("{.status.artifact.url}");
+    assert!(
+        url.starts_with("http://127.0.0.1:")
+            && url.contains("/gitrepository/default/podinfo/")
+            && url.ends_with(".tar.gz"),
+        "{url}"
+    );
+    let artifact = Command::new("curl")
+        .args(["-sf", "-o", "/dev/null", "-w", "%{http_code}", &url])
+        .output()
+        .expect("curl runs");
+    assert_eq!(String::from_utf8_lossy(&artifact.stdout), "200", "{url}");
     assert!(dev.terminate(), "SIGTERM stops sluice dev with success");
 
     let again = Dev::start(data.path());
