@@ -32,13 +32,15 @@ use kube::runtime::{PredicateConfig, WatchStreamExt, reflector, watcher};
 use kube::{Api, Resource, ResourceExt};
 use sluice_api::meta::conditions::{
     self, ARTIFACT_IN_STORAGE, ARTIFACT_OUTDATED, ConditionStatus, FETCH_FAILED,
-    PROGRESSING_REASON, READY, RECONCILING, STORAGE_OPERATION_FAILED, SUCCEEDED_REASON,
-    UNSUPPORTED_FIELD_REASON,
+    INCLUDE_UNAVAILABLE, PROGRESSING_REASON, READY, RECONCILING, STORAGE_OPERATION_FAILED,
+    SUCCEEDED_REASON, UNSUPPORTED_FIELD_REASON,
 };
 use sluice_api::meta::{Artifact, EventSeverity, FINALIZER, ObjectWithConditions};
 use sluice_api::source::v1::git_repository::reasons as git_reasons;
 use sluice_api::source::v1::reasons;
-use sluice_api::source::v1::{GitProvider, GitRepository, GitRepositoryStatus};
+use sluice_api::source::v1::{
+    GitProvider, GitRepository, GitRepositoryInclude, GitRepositoryStatus,
+};
 use sluice_runtime::ReconcileError as _;
 use sluice_runtime::args::parse_go_duration;
 use sluice_runtime::events::EventDetails;
@@ -140,6 +142,7 @@ pub async fn reconcile(object: Arc<GitRepository>, context: Arc<Context>) -> Res
         status: before.clone(),
         new_artifact: None,
         checkout: None,
+        includes: Vec::new(),
     };
     run.mark_progress();
     let outcome = run.steps().await;
@@ -320,6 +323,8 @@ struct Run<'a> {
     new_artifact: Option<(Artifact, Commit)>,
     /// The checkout: its directory (removed on drop) and commit.
     checkout: Option<(tempfile::TempDir, Commit)>,
+    /// The artifacts of `spec.include`, in order.
+    includes: Vec<(GitRepositoryInclude, Artifact)>,
 }
 
 /// The content configuration an artifact was built with: a change forces a rebuild even
@@ -329,6 +334,9 @@ struct ContentConfig {
     ignore: Option<String>,
     recurse_submodules: bool,
     sparse_checkout: Option<Vec<String>>,
+    include: Vec<GitRepositoryInclude>,
+    /// Revision and digest of each included artifact.
+    included: Vec<(String, String)>,
 }
 
 fn normalize_sparse(dirs: Option<&Vec<String>>) -> Option<Vec<String>> {
@@ -350,6 +358,12 @@ impl Run<'_> {
             ignore: spec.ignore.clone(),
             recurse_submodules: spec.recurse_submodules.unwrap_or(false),
             sparse_checkout: normalize_sparse(spec.sparse_checkout.as_ref()),
+            include: spec.include.clone().unwrap_or_default(),
+            included: self
+                .includes
+                .iter()
+                .map(|(_, a)| (a.revision.clone(), a.digest.clone()))
+                .collect(),
         }
     }
 
@@ -358,6 +372,14 @@ impl Run<'_> {
             ignore: self.status.observed_ignore.clone(),
             recurse_submodules: self.status.observed_recurse_submodules.unwrap_or(false),
             sparse_checkout: normalize_sparse(self.status.observed_sparse_checkout.as_ref()),
+            include: self.status.observed_include.clone().unwrap_or_default(),
+            included: self
+                .status
+                .included_artifacts
+                .iter()
+                .flatten()
+                .map(|a| (a.revision.clone(), a.digest.clone()))
+                .collect(),
         }
     }
 
@@ -490,9 +512,6 @@ fn unsupported_fields(object: &GitRepository) -> Vec<&'static str> {
     if spec.verification.is_some() {
         fields.push("spec.verify");
     }
-    if spec.include.as_ref().is_some_and(|i| !i.is_empty()) {
-        fields.push("spec.include");
-    }
     fields
 }
 
@@ -506,6 +525,7 @@ async fn reconcile_source(run: &mut Run<'_>) -> Result<Progress, Error> {
             format!("{} not supported by Sluice yet", join_fields(&unsupported)),
         ));
     }
+    collect_includes(run).await?;
     let url = object.spec.url.clone();
     let scheme = git::auth::parse_scheme(&url).map_err(|message| {
         let error = Error::stalling(
@@ -628,6 +648,86 @@ async fn reconcile_source(run: &mut Run<'_>) -> Result<Progress, Error> {
     Ok(Progress::Success)
 }
 
+/// Reads the artifacts of `spec.include`: a missing GitRepository or one without an
+/// artifact is a dependency to wait for (`IncludeUnavailable`).
+async fn collect_includes(run: &mut Run<'_>) -> Result<(), Error> {
+    let object = run.object;
+    let includes = object.spec.include.clone().unwrap_or_default();
+    let namespace = object.namespace().unwrap_or_default();
+    let repositories: Api<GitRepository> = Api::namespaced(run.context.client.clone(), &namespace);
+    let mut collected = Vec::with_capacity(includes.len());
+    for include in includes {
+        let name = include.repository.name.clone();
+        let included = match repositories.get_opt(&name).await {
+            Ok(Some(included)) => included,
+            Ok(None) => {
+                let error = Error::waiting(
+                    "NotFound",
+                    format!(
+                        "could not get resource for include '{name}': gitrepositories.source.toolkit.fluxcd.io \"{name}\" not found"
+                    ),
+                );
+                return Err(run.fail(INCLUDE_UNAVAILABLE, error));
+            }
+            Err(e) => {
+                let error = Error::waiting(
+                    "NotFound",
+                    format!(
+                        "could not get resource for include '{name}': {}",
+                        api_message(&e)
+                    ),
+                );
+                return Err(run.fail(INCLUDE_UNAVAILABLE, error));
+            }
+        };
+        let Some(artifact) = included.status.and_then(|s| s.artifact) else {
+            let error = Error::waiting(
+                "NoArtifact",
+                format!("no artifact available for include '{name}'"),
+            );
+            return Err(run.fail(INCLUDE_UNAVAILABLE, error));
+        };
+        collected.push((include, artifact));
+    }
+    run.remove(INCLUDE_UNAVAILABLE);
+    run.includes = collected;
+    Ok(())
+}
+
+/// Copies every included artifact into the checkout at `dir`.
+fn copy_includes(
+    storage: &crate::storage::Storage,
+    includes: &[(GitRepositoryInclude, Artifact)],
+    dir: &std::path::Path,
+    scratch: &std::path::Path,
+) -> Result<(), Error> {
+    for (include, artifact) in includes {
+        let from = include.from_path.as_deref().unwrap_or_default();
+        let to = include.to_path();
+        let target = crate::storage::secure_join(dir, to).map_err(|e| {
+            Error::generic(
+                "IllegalPath",
+                format!(
+                    "path calculation for include '{}' failed: {e}",
+                    include.repository.name
+                ),
+            )
+        })?;
+        storage
+            .copy_to_path(artifact, from, &target, scratch)
+            .map_err(|e| {
+                Error::generic(
+                    "CopyFailure",
+                    format!(
+                        "failed to copy '{}' include from {from} to {to}: {e}",
+                        include.repository.name
+                    ),
+                )
+            })?;
+    }
+    Ok(())
+}
+
 fn join_fields(fields: &[&str]) -> String {
     match fields {
         [one] => format!("{one} is"),
@@ -693,11 +793,14 @@ async fn reconcile_artifact(run: &mut Run<'_>) -> Result<(), Error> {
             run.fail(STORAGE_OPERATION_FAILED, error)
         })?;
     let dir = scratch.path().join("checkout");
+    let scratch_path = scratch.path().to_owned();
     let ignore = object.spec.ignore.clone();
+    let includes = run.includes.clone();
     let built = {
         let storage = storage.clone();
         let mut artifact = artifact.clone();
         tokio::task::spawn_blocking(move || {
+            copy_includes(&storage, &includes, &dir, &scratch_path)?;
             storage.mkdir_all(&artifact).map_err(|e| {
                 Error::generic(
                     reasons::DIRECTORY_CREATION_FAILED,
@@ -752,8 +855,9 @@ async fn reconcile_artifact(run: &mut Run<'_>) -> Result<(), Error> {
         .sparse_checkout
         .clone()
         .filter(|d| !d.is_empty());
-    run.status.observed_include = None;
-    run.status.included_artifacts = None;
+    run.status.observed_include = object.spec.include.clone().filter(|i| !i.is_empty());
+    run.status.included_artifacts =
+        (!run.includes.is_empty()).then(|| run.includes.iter().map(|(_, a)| a.clone()).collect());
     run.status.artifact = Some(artifact.clone());
     run.remove(ARTIFACT_OUTDATED);
     run.remove(STORAGE_OPERATION_FAILED);
@@ -771,7 +875,7 @@ async fn reconcile_artifact(run: &mut Run<'_>) -> Result<(), Error> {
 mod tests {
     use super::*;
     use sluice_api::meta::LocalObjectReference;
-    use sluice_api::source::v1::{GitRepositoryInclude, GitRepositorySpec};
+    use sluice_api::source::v1::GitRepositorySpec;
 
     #[test]
     fn unsupported_fields_are_named() {

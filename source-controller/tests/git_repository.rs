@@ -929,3 +929,230 @@ async fn the_controller_loop_reconciles_new_objects_and_reconcile_requests() {
     running.await.unwrap();
     h.stop().await;
 }
+
+fn include(
+    name: &str,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> sluice_api::source::v1::GitRepositoryInclude {
+    sluice_api::source::v1::GitRepositoryInclude {
+        repository: sluice_api::meta::LocalObjectReference { name: name.into() },
+        from_path: from.map(Into::into),
+        to_path: to.map(Into::into),
+    }
+}
+
+#[tokio::test]
+async fn included_artifacts_are_copied_in_and_wait_while_unavailable() {
+    // [G8]
+    let h = Harness::start(&[]).await;
+    let git = GitHttpServer::start(GitHttpOptions::default()).unwrap();
+    let main = GitRepo::init("master").unwrap();
+    main.commit_files(&[("main.yaml", "m: 1\n")], "main")
+        .unwrap();
+    let main_url = git.publish(&main, "main.git").unwrap();
+    let lib = GitRepo::init("master").unwrap();
+    lib.commit_files(&[("deploy/a.yaml", "a: 1\n"), ("README.md", "r\n")], "lib")
+        .unwrap();
+    let lib_url = git.publish(&lib, "lib.git").unwrap();
+
+    create(
+        &h,
+        "app",
+        spec(&main_url, |s| {
+            s.include = Some(vec![
+                include("lib", None, None),
+                include("lib", Some("deploy"), Some("vendor/deploy")),
+            ]);
+        }),
+    )
+    .await;
+    // The included GitRepository does not exist yet: a dependency to wait for.
+    let (result, object) = reconcile_once(&h, "app").await;
+    let error = result.unwrap_err();
+    assert_eq!(
+        sluice_runtime::ReconcileError::class(&error),
+        sluice_runtime::ErrorClass::Waiting
+    );
+    let status = object.status.clone().unwrap();
+    let unavailable = condition(&status, "IncludeUnavailable");
+    assert_eq!(unavailable.reason, "NotFound");
+    assert_eq!(condition(&status, READY).reason, "NotFound");
+
+    // It exists but has no artifact yet.
+    create(&h, "lib", spec(&lib_url, |_| {})).await;
+    let (result, object) = reconcile_once(&h, "app").await;
+    assert!(result.is_err());
+    let status = object.status.clone().unwrap();
+    assert_eq!(
+        condition(&status, "IncludeUnavailable").reason,
+        "NoArtifact"
+    );
+
+    // With the artifact: copied to `lib/` and `vendor/deploy/`, the stale condition gone.
+    let (result, lib_object) = reconcile_once(&h, "lib").await;
+    assert!(result.is_ok(), "{result:?}");
+    let (result, object) = reconcile_once(&h, "app").await;
+    assert!(result.is_ok(), "{result:?}");
+    let status = object.status.clone().unwrap();
+    assert!(
+        sluice_api::meta::conditions::find(
+            status.conditions.as_deref().unwrap(),
+            "IncludeUnavailable"
+        )
+        .is_none()
+    );
+    assert_eq!(
+        status.included_artifacts,
+        Some(vec![
+            lib_object.status.clone().unwrap().artifact.unwrap();
+            2
+        ])
+    );
+    assert_eq!(status.observed_include.as_ref().map(Vec::len), Some(2));
+    let (_dir, files) = served_files(&object).await;
+    assert_eq!(
+        files,
+        set(&[
+            "main.yaml",
+            "lib/README.md",
+            "lib/deploy/a.yaml",
+            "vendor/deploy/a.yaml"
+        ])
+    );
+
+    // A new included artifact rebuilds the including one although its commit is the same.
+    let digest = status.artifact.unwrap().digest;
+    lib.commit_files(&[("deploy/b.yaml", "b: 1\n")], "more")
+        .unwrap();
+    lib.push(
+        &git.repo_root().join("lib.git").display().to_string(),
+        &["master"],
+        &[],
+    )
+    .unwrap();
+    reconcile_once(&h, "lib").await.0.unwrap();
+    let (result, object) = reconcile_once(&h, "app").await;
+    assert!(result.is_ok(), "{result:?}");
+    assert_ne!(
+        object.status.clone().unwrap().artifact.unwrap().digest,
+        digest
+    );
+    let (_dir, files) = served_files(&object).await;
+    assert!(files.contains("vendor/deploy/b.yaml"), "{files:?}");
+
+    // A fromPath climbing out of the included artifact is clamped inside it, where it
+    // does not exist.
+    update_spec(&h, "app", |s| {
+        s.include = Some(vec![include("lib", Some("../../../etc"), Some("x"))]);
+    })
+    .await;
+    let (result, object) = reconcile_once(&h, "app").await;
+    assert!(result.is_err());
+    let status = object.status.clone().unwrap();
+    let storage = condition(&status, "StorageOperationFailed");
+    assert_eq!(storage.reason, "CopyFailure");
+    assert!(
+        storage.message.contains("No such file or directory"),
+        "{}",
+        storage.message
+    );
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn sparse_checkout_keeps_only_the_listed_directories() {
+    // [G10]
+    let h = Harness::start(&[]).await;
+    let git = GitHttpServer::start(GitHttpOptions::default()).unwrap();
+    let repo = GitRepo::init("master").unwrap();
+    repo.commit_files(
+        &[
+            ("apps/a.yaml", "a\n"),
+            ("clusters/c.yaml", "c\n"),
+            ("infra/i.yaml", "i\n"),
+            ("root.yaml", "r\n"),
+        ],
+        "tree",
+    )
+    .unwrap();
+    let url = git.publish(&repo, "repo.git").unwrap();
+    create(
+        &h,
+        "sparse",
+        spec(&url, |s| {
+            s.sparse_checkout = Some(vec!["./apps".into(), "clusters/".into()]);
+        }),
+    )
+    .await;
+    let (result, object) = reconcile_once(&h, "sparse").await;
+    assert!(result.is_ok(), "{result:?}");
+    let (_dir, files) = served_files(&object).await;
+    assert_eq!(files, set(&["apps/a.yaml", "clusters/c.yaml"]));
+    assert_eq!(
+        object.status.clone().unwrap().observed_sparse_checkout,
+        Some(vec!["./apps".to_owned(), "clusters/".to_owned()])
+    );
+
+    update_spec(&h, "sparse", |s| {
+        s.sparse_checkout = Some(vec!["missing".into()])
+    })
+    .await;
+    let (result, object) = reconcile_once(&h, "sparse").await;
+    assert!(result.is_err());
+    let fetch = condition(object.status.as_ref().unwrap(), FETCH_FAILED).clone();
+    assert_eq!(fetch.reason, "GitOperationFailed");
+    assert!(
+        fetch
+            .message
+            .ends_with("sparse checkout dir 'missing' does not exist in repository"),
+        "{}",
+        fetch.message
+    );
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn submodules_are_checked_out_when_asked() {
+    let h = Harness::start(&[]).await;
+    let git = GitHttpServer::start(GitHttpOptions::default()).unwrap();
+    let sub = GitRepo::init("master").unwrap();
+    sub.commit_files(&[("sub.yaml", "s\n")], "sub").unwrap();
+    let sub_url = git.publish(&sub, "sub.git").unwrap();
+    let repo = GitRepo::init("master").unwrap();
+    repo.commit_files(&[("top.yaml", "t\n")], "top").unwrap();
+    repo.git(&[
+        "-c",
+        "protocol.allow=always",
+        "submodule",
+        "add",
+        "-q",
+        &sub_url,
+        "vendor/sub",
+    ])
+    .unwrap();
+    repo.commit("add submodule").unwrap();
+    let url = git.publish(&repo, "repo.git").unwrap();
+
+    create(&h, "without", spec(&url, |_| {})).await;
+    let (result, object) = reconcile_once(&h, "without").await;
+    assert!(result.is_ok(), "{result:?}");
+    let (_dir, files) = served_files(&object).await;
+    assert_eq!(files, set(&["top.yaml"]));
+
+    create(
+        &h,
+        "with",
+        spec(&url, |s| s.recurse_submodules = Some(true)),
+    )
+    .await;
+    let (result, object) = reconcile_once(&h, "with").await;
+    assert!(result.is_ok(), "{result:?}");
+    assert_eq!(
+        object.status.clone().unwrap().observed_recurse_submodules,
+        Some(true)
+    );
+    let (_dir, files) = served_files(&object).await;
+    assert_eq!(files, set(&["top.yaml", "vendor/sub/sub.yaml"]));
+    h.stop().await;
+}

@@ -547,6 +547,10 @@ impl Session {
                 ],
             )
             .await?;
+            // A submodule's `.git` is a file pointing into the superproject's `.git`:
+            // meaningless outside this machine, so it never reaches an artifact.
+            remove_gitlinks(dir, true)
+                .map_err(|e| GitError::Failed(format!("cannot clean submodule checkouts: {e}")))?;
         }
         for path in sparse {
             let relative = path.trim_start_matches("./").trim_matches('/');
@@ -574,6 +578,24 @@ impl Session {
             subject,
         })
     }
+}
+
+/// Removes the `.git` files (not directories) below `dir`, skipping the repository's
+/// own `.git` directory.
+fn remove_gitlinks(dir: &Path, top: bool) -> io::Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        let is_git = entry.file_name() == ".git";
+        if kind.is_dir() {
+            if !(top && is_git) {
+                remove_gitlinks(&entry.path(), false)?;
+            }
+        } else if is_git && !top {
+            fs::remove_file(entry.path())?;
+        }
+    }
+    Ok(())
 }
 
 fn ssh_command(
