@@ -4,16 +4,17 @@
 //!
 //! 1. the finalizer (deletion removes the object's storage directory, then the
 //!    finalizer; a new object gets the finalizer first), then `spec.suspend`;
-//! 2. [`reconcile_storage`]: garbage collection, the integrity of the current artifact
+//! 2. `reconcile_storage`: garbage collection, the integrity of the current artifact
 //!    (a missing or corrupt file clears `status.artifact`), the URL rewritten to the
 //!    advertised address;
-//! 3. [`reconcile_source`]: fields Sluice does not support yet stop here with a
-//!    `Stalled` condition naming them; the URL, the credentials, the remote reference
-//!    (an `ls-remote`: when it still points at the stored revision and the content
-//!    configuration is unchanged, nothing is fetched), then a shallow fetch and
-//!    checkout;
-//! 4. [`reconcile_artifact`]: the checkout archived with the ignore rules, stored
-//!    atomically, recorded in the status.
+//! 3. `reconcile_source`: fields Sluice does not support yet stop here with a
+//!    `Stalled` condition naming them; the included GitRepositories' artifacts, the
+//!    URL, the credentials, the remote reference (an `ls-remote`: when it still points
+//!    at the stored revision and the content configuration and verification are
+//!    unchanged, nothing is fetched), then a shallow fetch and checkout, and the
+//!    signature verification of `spec.verify`;
+//! 4. `reconcile_artifact`: the includes copied in, the checkout archived with the
+//!    ignore rules, stored atomically, recorded in the status.
 //!
 //! The steps fill an in-memory status; it is summarised ([`crate::summary::finish`]) and
 //! written once with server-side apply, whatever the outcome, then the events are
@@ -32,14 +33,15 @@ use kube::runtime::{PredicateConfig, WatchStreamExt, reflector, watcher};
 use kube::{Api, Resource, ResourceExt};
 use sluice_api::meta::conditions::{
     self, ARTIFACT_IN_STORAGE, ARTIFACT_OUTDATED, ConditionStatus, FETCH_FAILED,
-    INCLUDE_UNAVAILABLE, PROGRESSING_REASON, READY, RECONCILING, STORAGE_OPERATION_FAILED,
-    SUCCEEDED_REASON, UNSUPPORTED_FIELD_REASON,
+    INCLUDE_UNAVAILABLE, PROGRESSING_REASON, READY, RECONCILING, SOURCE_VERIFIED,
+    STORAGE_OPERATION_FAILED, SUCCEEDED_REASON, UNSUPPORTED_FIELD_REASON,
 };
 use sluice_api::meta::{Artifact, EventSeverity, FINALIZER, ObjectWithConditions};
 use sluice_api::source::v1::git_repository::reasons as git_reasons;
 use sluice_api::source::v1::reasons;
 use sluice_api::source::v1::{
     GitProvider, GitRepository, GitRepositoryInclude, GitRepositoryStatus,
+    GitRepositoryVerification, GitVerificationMode,
 };
 use sluice_runtime::ReconcileError as _;
 use sluice_runtime::args::parse_go_duration;
@@ -50,7 +52,9 @@ use sluice_runtime::watch::{scoped_api, watcher_config};
 use tokio_util::sync::CancellationToken;
 
 use crate::error::Error;
-use crate::git::{self, Commit, Credentials, GitError, GitOptions, Reference, Session};
+use crate::git::{
+    self, Commit, Credentials, GitError, GitOptions, Reference, Session, Signed, TrustedKeys,
+};
 use crate::ignore::IgnoreRules;
 use crate::storage::Integrity;
 use crate::summary::{self, GIT_REPOSITORY, Progress};
@@ -438,7 +442,7 @@ impl Run<'_> {
     }
 }
 
-/// Step 2 (see the module documentation), a free function for the docs' sake.
+/// Step 2 (see the module documentation).
 fn reconcile_storage(run: &mut Run<'_>) {
     let storage = &run.context.storage;
     if let Some(mut artifact) = run.status.artifact.clone() {
@@ -508,9 +512,6 @@ fn unsupported_fields(object: &GitRepository) -> Vec<&'static str> {
     }
     if spec.proxy_secret_ref.is_some() {
         fields.push("spec.proxySecretRef");
-    }
-    if spec.verification.is_some() {
-        fields.push("spec.verify");
     }
     fields
 }
@@ -604,6 +605,7 @@ async fn reconcile_source(run: &mut Run<'_>) -> Result<Progress, Error> {
             .as_ref()
             .is_some_and(|a| a.revision == revision)
         && run.observed_content() == run.spec_content()
+        && verification_current(run)
     {
         run.remove(FETCH_FAILED);
         run.remove(ARTIFACT_OUTDATED);
@@ -644,6 +646,15 @@ async fn reconcile_source(run: &mut Run<'_>) -> Result<Progress, Error> {
             run.fail(FETCH_FAILED, error)
         })?;
     run.remove(FETCH_FAILED);
+    match &object.spec.verification {
+        Some(verification) => {
+            verify_source(run, &session, &dir, &reference, &commit, verification).await?;
+        }
+        None => {
+            run.remove(SOURCE_VERIFIED);
+            run.status.source_verification_mode = None;
+        }
+    }
     run.checkout = Some((scratch, commit));
     Ok(Progress::Success)
 }
@@ -725,6 +736,131 @@ fn copy_includes(
                 )
             })?;
     }
+    Ok(())
+}
+
+/// Whether the stored artifact's verification still answers `spec.verify`.
+fn verification_current(run: &Run<'_>) -> bool {
+    let observed = run.status.source_verification_mode;
+    match run.object.spec.verification.as_ref() {
+        None => observed.is_none(),
+        Some(v) => {
+            let mode = v.mode.unwrap_or(GitVerificationMode::Head);
+            conditions::is_true(run.status.conditions(), SOURCE_VERIFIED)
+                && observed.is_some_and(|o| {
+                    (!mode.verifies_head() || o.verifies_head())
+                        && (!mode.verifies_tag() || o.verifies_tag())
+                })
+        }
+    }
+}
+
+/// Verifies the signatures `spec.verify` asks for; sets `SourceVerified`.
+async fn verify_source(
+    run: &mut Run<'_>,
+    session: &Session,
+    dir: &std::path::Path,
+    reference: &Reference,
+    commit: &Commit,
+    verification: &GitRepositoryVerification,
+) -> Result<(), Error> {
+    let object = run.object;
+    let mode = verification.mode.unwrap_or(GitVerificationMode::Head);
+    let fail = |run: &mut Run<'_>, error: Error| {
+        let reason = error.reason().to_owned();
+        run.set(
+            SOURCE_VERIFIED,
+            ConditionStatus::False,
+            &reason,
+            &error.to_string(),
+        );
+        error
+    };
+    let tag_reference = match reference {
+        Reference::Tag(_) | Reference::Semver(_) => true,
+        Reference::Name(name) => name.starts_with("refs/tags/"),
+        Reference::Branch(_) | Reference::Commit { .. } => false,
+    };
+    if mode.verifies_tag() && !tag_reference {
+        let error = Error::stalling(
+            "InvalidVerificationMode",
+            "cannot verify tag object's signature if a tag reference is not specified",
+        );
+        return Err(fail(run, error));
+    }
+    let namespace = object.namespace().unwrap_or_default();
+    let secrets: Api<Secret> = Api::namespaced(run.context.client.clone(), &namespace);
+    let name = &verification.secret_ref.name;
+    let secret = match secrets.get(name).await {
+        Ok(secret) => secret,
+        Err(e) => {
+            let error = Error::generic(
+                reasons::VERIFICATION_ERROR,
+                format!(
+                    "PGP public keys secret error: failed to get secret '{namespace}/{name}': {}",
+                    api_message(&e)
+                ),
+            );
+            return Err(fail(run, error));
+        }
+    };
+    let data = secret
+        .data
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(k, v)| (k, v.0))
+        .collect();
+    let keys = TrustedKeys::from_secret(&data);
+    if keys.pgp.is_empty() && keys.ssh.is_empty() {
+        let error = Error::generic(
+            reasons::VERIFICATION_ERROR,
+            format!("no public keys found in secret '{namespace}/{name}'"),
+        );
+        return Err(fail(run, error));
+    }
+    let mut verified = Vec::new();
+    if mode.verifies_tag() {
+        let label = commit.label.clone().unwrap_or_default();
+        match session.verify(dir, Signed::Tag, &keys).await {
+            Ok(key) => verified.push(format!("- tag '{label}' with key '{key}'")),
+            Err(GitError::NotFound(message)) => {
+                let error = Error::generic(
+                    "InvalidGitObject",
+                    format!("unable to verify tag '{label}': {message}"),
+                );
+                return Err(fail(run, error));
+            }
+            Err(e) => {
+                let error = Error::generic(
+                    "InvalidTagSignature",
+                    format!("signature verification of tag '{label}' failed: {e}"),
+                );
+                return Err(fail(run, error));
+            }
+        }
+    }
+    if mode.verifies_head() {
+        match session.verify(dir, Signed::Commit, &keys).await {
+            Ok(key) => verified.push(format!("- commit '{}' with key '{key}'", commit.hash)),
+            Err(e) => {
+                let error = Error::generic(
+                    "InvalidCommitSignature",
+                    format!(
+                        "signature verification of commit '{}' failed: {e}",
+                        commit.hash
+                    ),
+                );
+                return Err(fail(run, error));
+            }
+        }
+    }
+    run.set(
+        SOURCE_VERIFIED,
+        ConditionStatus::True,
+        SUCCEEDED_REASON,
+        &format!("verified signature of\n\t{}", verified.join("\n\t")),
+    );
+    run.status.source_verification_mode = Some(mode);
     Ok(())
 }
 
@@ -884,18 +1020,14 @@ mod tests {
         repo.spec.provider = Some(GitProvider::Generic);
         assert!(unsupported_fields(&repo).is_empty());
         repo.spec.provider = Some(GitProvider::Github);
-        repo.spec.include = Some(vec![GitRepositoryInclude {
-            repository: LocalObjectReference { name: "x".into() },
-            from_path: None,
-            to_path: None,
-        }]);
+        repo.spec.proxy_secret_ref = Some(LocalObjectReference { name: "x".into() });
         assert_eq!(
             unsupported_fields(&repo),
-            vec!["spec.provider", "spec.include"]
+            vec!["spec.provider", "spec.proxySecretRef"]
         );
         assert_eq!(
             join_fields(&unsupported_fields(&repo)),
-            "spec.provider, spec.include are"
+            "spec.provider, spec.proxySecretRef are"
         );
     }
 

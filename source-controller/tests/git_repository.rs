@@ -715,25 +715,22 @@ async fn unsupported_fields_stall_with_a_condition_naming_them() {
     let h = Harness::start(&[]).await;
     create(
         &h,
-        "verify",
+        "proxy",
         spec("https://127.0.0.1:1/r.git", |s| {
-            s.verification = Some(sluice_api::source::v1::GitRepositoryVerification {
-                mode: None,
-                secret_ref: sluice_api::meta::LocalObjectReference {
-                    name: "keys".into(),
-                },
+            s.proxy_secret_ref = Some(sluice_api::meta::LocalObjectReference {
+                name: "proxy".into(),
             });
         }),
     )
     .await;
-    let (result, object) = reconcile_once(&h, "verify").await;
+    let (result, object) = reconcile_once(&h, "proxy").await;
     assert!(result.is_err());
     let status = object.status.clone().unwrap();
     let stalled = condition(&status, STALLED);
     assert_eq!(stalled.reason, "UnsupportedField");
     assert_eq!(
         stalled.message,
-        "spec.verify is not supported by Sluice yet"
+        "spec.proxySecretRef is not supported by Sluice yet"
     );
     assert_eq!(condition(&status, READY).reason, "UnsupportedField");
     assert_eq!(status.observed_generation, object.metadata.generation);
@@ -1154,5 +1151,189 @@ async fn submodules_are_checked_out_when_asked() {
     );
     let (_dir, files) = served_files(&object).await;
     assert_eq!(files, set(&["top.yaml", "vendor/sub/sub.yaml"]));
+    h.stop().await;
+}
+
+fn verify(
+    mode: Option<sluice_api::source::v1::GitVerificationMode>,
+) -> sluice_api::source::v1::GitRepositoryVerification {
+    sluice_api::source::v1::GitRepositoryVerification {
+        mode,
+        secret_ref: sluice_api::meta::LocalObjectReference {
+            name: "keys".into(),
+        },
+    }
+}
+
+#[tokio::test]
+async fn signatures_are_verified_with_the_keys_of_the_secret() {
+    // [G11]
+    use sluice_api::source::v1::GitRepositoryRef as Ref;
+    use sluice_api::source::v1::GitVerificationMode as Mode;
+    let h = Harness::start(&[]).await;
+    let git = GitHttpServer::start(GitHttpOptions::default()).unwrap();
+    let key = sluice_testkit::GpgKey::generate("Test Signer", "signer@example.test").unwrap();
+    let ssh_key = SshKey::generate().unwrap();
+    let repo = GitRepo::init("master").unwrap();
+    repo.write("a.yaml", "a: 1\n").unwrap();
+    let signed = repo.commit_signed_gpg("signed", &key).unwrap();
+    repo.tag_signed_gpg("v1.0.0", "signed tag", &key).unwrap();
+    repo.branch("unsigned").unwrap();
+    repo.commit_files(&[("b.yaml", "b\n")], "unsigned").unwrap();
+    repo.annotated_tag("v2.0.0", "unsigned tag").unwrap();
+    repo.branch("ssh").unwrap();
+    repo.write("c.yaml", "c\n").unwrap();
+    let ssh_signed = repo.commit_signed_ssh("ssh signed", &ssh_key).unwrap();
+    let url = git.publish(&repo, "repo.git").unwrap();
+    h.secret(
+        "keys",
+        &[
+            ("signer.asc", &key.public_key_armored().unwrap()),
+            ("signer.sshpub", ssh_key.public_key()),
+        ],
+    )
+    .await;
+
+    let tag = |t: &str| {
+        Some(Ref {
+            tag: Some(t.into()),
+            ..Ref::default()
+        })
+    };
+    /// Name, reference, mode, and the expected verified line or failure reason.
+    type Case<'a> = (&'a str, Option<Ref>, Option<Mode>, Result<String, &'a str>);
+    let cases: Vec<Case<'_>> = vec![
+        (
+            "head",
+            Some(branch("master")),
+            None,
+            Ok(format!("- commit '{signed}' with key '{}'", key.key_id())),
+        ),
+        (
+            "legacy-head",
+            Some(branch("master")),
+            Some(Mode::HeadLowercase),
+            Ok(format!("- commit '{signed}'")),
+        ),
+        (
+            "tag",
+            tag("v1.0.0"),
+            Some(Mode::Tag),
+            Ok(format!("- tag 'v1.0.0' with key '{}'", key.key_id())),
+        ),
+        (
+            "tag-and-head",
+            tag("v1.0.0"),
+            Some(Mode::TagAndHead),
+            Ok(format!("- commit '{signed}'")),
+        ),
+        (
+            "ssh",
+            Some(branch("ssh")),
+            None,
+            Ok(format!(
+                "- commit '{ssh_signed}' with key '{}'",
+                ssh_key.fingerprint().unwrap()
+            )),
+        ),
+        (
+            "unsigned",
+            Some(branch("unsigned")),
+            None,
+            Err("InvalidCommitSignature"),
+        ),
+        (
+            "unsigned-tag",
+            tag("v2.0.0"),
+            Some(Mode::Tag),
+            Err("InvalidTagSignature"),
+        ),
+        (
+            "tag-on-branch",
+            Some(branch("master")),
+            Some(Mode::Tag),
+            Err("InvalidVerificationMode"),
+        ),
+    ];
+    for (name, reference, mode, expected) in cases {
+        create(
+            &h,
+            name,
+            spec(&url, |s| {
+                s.reference = reference;
+                s.verification = Some(verify(mode));
+            }),
+        )
+        .await;
+        let (result, object) = reconcile_once(&h, name).await;
+        let status = object.status.clone().unwrap();
+        let verified = condition(&status, "SourceVerified");
+        match expected {
+            Ok(text) => {
+                assert!(result.is_ok(), "{name}: {result:?}");
+                assert_eq!(verified.status, "True", "{name}: {verified:?}");
+                assert!(
+                    verified.message.contains(&text),
+                    "{name}: {}",
+                    verified.message
+                );
+                assert!(status.source_verification_mode.is_some());
+                assert!(status.artifact.is_some());
+            }
+            Err(reason) => {
+                assert!(result.is_err(), "{name}");
+                assert_eq!(
+                    (verified.status.as_str(), verified.reason.as_str()),
+                    ("False", reason),
+                    "{name}"
+                );
+                assert_eq!(condition(&status, READY).reason, reason, "{name}");
+                assert!(status.artifact.is_none(), "{name}");
+            }
+        }
+    }
+
+    // Removing spec.verify removes the condition and the mode.
+    update_spec(&h, "head", |s| s.verification = None).await;
+    let (result, object) = reconcile_once(&h, "head").await;
+    assert!(result.is_ok(), "{result:?}");
+    let status = object.status.clone().unwrap();
+    assert!(
+        sluice_api::meta::conditions::find(status.conditions.as_deref().unwrap(), "SourceVerified")
+            .is_none()
+    );
+    assert!(status.source_verification_mode.is_none());
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn an_artifact_that_disappeared_from_storage_is_rebuilt_with_the_same_digest() {
+    // [C7]
+    let h = Harness::start(&[]).await;
+    let git = GitHttpServer::start(GitHttpOptions::default()).unwrap();
+    let url = git.publish(&fixture("master"), "repo.git").unwrap();
+    create(&h, "lost", spec(&url, |_| {})).await;
+    let (result, object) = reconcile_once(&h, "lost").await;
+    assert!(result.is_ok(), "{result:?}");
+    let artifact = object.status.clone().unwrap().artifact.unwrap();
+    let file = h.storage_dir.path().join(&artifact.path);
+    std::fs::remove_file(&file).unwrap();
+
+    let (result, object) = reconcile_once(&h, "lost").await;
+    assert!(result.is_ok(), "{result:?}");
+    let rebuilt = object.status.clone().unwrap().artifact.unwrap();
+    assert!(file.is_file());
+    assert_eq!(rebuilt.digest, artifact.digest);
+    assert_eq!(rebuilt.revision, artifact.revision);
+
+    // A corrupted file is removed and rebuilt too.
+    std::fs::write(&file, b"not the artifact").unwrap();
+    let (result, object) = reconcile_once(&h, "lost").await;
+    assert!(result.is_ok(), "{result:?}");
+    assert_eq!(
+        object.status.clone().unwrap().artifact.unwrap().digest,
+        artifact.digest
+    );
+    served_files(&object).await;
     h.stop().await;
 }

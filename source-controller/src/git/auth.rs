@@ -25,7 +25,8 @@ pub struct Credentials {
 /// An SSH identity, its optional passphrase and the accepted host keys.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SshCredentials {
-    /// The private key (`identity`), OpenSSH or PEM format.
+    /// The private key (`identity`), OpenSSH or PEM format; empty when the Secret has
+    /// only `known_hosts`.
     pub identity: Vec<u8>,
     /// The key's passphrase (`password`).
     pub passphrase: Option<String>,
@@ -167,19 +168,14 @@ impl Credentials {
                 };
             }
             Scheme::Ssh => {
-                let Some(identity) = bytes(data, "identity") else {
-                    // No identity: nothing to authenticate with; upstream still requires
-                    // known_hosts for any SSH secret.
-                    if data.contains_key("known_hosts") {
-                        return Ok(credentials);
-                    }
-                    return Err("invalid 'known_hosts': the secret has no 'known_hosts' key".into());
-                };
+                // Without an identity the host keys still decide which servers are
+                // trusted (an empty identity is not offered).
+                let identity = bytes(data, "identity").unwrap_or_default();
                 let known_hosts = text(data, "known_hosts").ok_or_else(|| {
                     "invalid 'known_hosts': the secret has no 'known_hosts' key".to_owned()
                 })?;
                 let passphrase = text(data, "password");
-                if passphrase.is_none() && key_is_encrypted(&identity) {
+                if passphrase.is_none() && !identity.is_empty() && key_is_encrypted(&identity) {
                     return Err(
                         "failed to parse SSH identity: the private key is protected by a passphrase and the secret has no 'password'"
                             .into(),
@@ -372,6 +368,12 @@ mod tests {
         )
         .unwrap();
         assert!(c.ssh.is_some());
+        let hosts_only = Credentials::from_secret(
+            &secret(&[("known_hosts", "h ssh-ed25519 AAAA")]),
+            Scheme::Ssh,
+        )
+        .unwrap();
+        assert_eq!(hosts_only.ssh.unwrap().known_hosts, "h ssh-ed25519 AAAA");
     }
 
     #[test]

@@ -184,6 +184,45 @@ pub enum GitError {
     Timeout(Duration),
 }
 
+/// Trusted keys for signature verification, from the Secret of `spec.verify`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustedKeys {
+    /// Armored PGP public keys (`*.asc`, and legacy keys with other names).
+    pub pgp: Vec<Vec<u8>>,
+    /// SSH public keys (`*.sshpub`, authorized_keys lines).
+    pub ssh: Vec<String>,
+}
+
+impl TrustedKeys {
+    /// Reads the keys of a verification Secret's `data`.
+    pub fn from_secret(data: &std::collections::BTreeMap<String, Vec<u8>>) -> Self {
+        let mut keys = Self::default();
+        for (name, value) in data {
+            if name.ends_with(".sshpub") {
+                keys.ssh.extend(
+                    String::from_utf8_lossy(value)
+                        .lines()
+                        .map(str::trim)
+                        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                        .map(str::to_owned),
+                );
+            } else {
+                keys.pgp.push(value.clone());
+            }
+        }
+        keys
+    }
+}
+
+/// What a verification checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signed {
+    /// The checked-out commit.
+    Commit,
+    /// The fetched annotated tag.
+    Tag,
+}
+
 /// Settings of the `git`/`ssh` programs, from the controller's flags.
 #[derive(Debug, Clone, Default)]
 pub struct GitOptions {
@@ -580,6 +619,149 @@ impl Session {
     }
 }
 
+impl Session {
+    /// Verifies the signature of the checked-out commit or of the fetched tag in `dir`
+    /// against `keys`; returns the signing key's id (PGP long key id, or the SSH key's
+    /// `SHA256:` fingerprint).
+    ///
+    /// # Errors
+    /// [`GitError::NotFound`] when the tag is not an annotated tag object;
+    /// [`GitError::Failed`] with the reason the signature was refused (none, unknown
+    /// key, bad signature).
+    pub async fn verify(
+        &self,
+        dir: &Path,
+        what: Signed,
+        keys: &TrustedKeys,
+    ) -> Result<String, GitError> {
+        let gnupg = self.home.path().join("gnupg");
+        if !gnupg.exists() {
+            fs::create_dir(&gnupg)
+                .and_then(|()| fs::set_permissions(&gnupg, fs::Permissions::from_mode(0o700)))
+                .map_err(|e| GitError::Failed(format!("cannot prepare the keyring: {e}")))?;
+            for (i, key) in keys.pgp.iter().enumerate() {
+                let path = self.home.path().join(format!("key-{i}.asc"));
+                write_private(&path, key)
+                    .map_err(|e| GitError::Failed(format!("cannot write a key: {e}")))?;
+                let imported = tokio::time::timeout_at(
+                    self.deadline,
+                    Command::new("gpg")
+                        .env_clear()
+                        .env("GNUPGHOME", &gnupg)
+                        .env("PATH", std::env::var("PATH").unwrap_or_default())
+                        .args(["--batch", "--quiet", "--no-autostart", "--import"])
+                        .arg(&path)
+                        .stdin(Stdio::null())
+                        .stdout(Stdio::null())
+                        .stderr(Stdio::piped())
+                        .kill_on_drop(true)
+                        .output(),
+                )
+                .await
+                .map_err(|_| GitError::Timeout(self.timeout))?
+                .map_err(|e| GitError::Failed(format!("cannot run gpg: {e}")))?;
+                if !imported.status.success() {
+                    return Err(GitError::Failed(format!(
+                        "unable to read armored key ring: {}",
+                        String::from_utf8_lossy(&imported.stderr).trim()
+                    )));
+                }
+            }
+            let signers: String = keys.ssh.iter().map(|k| format!("* {k}\n")).collect();
+            write_private(
+                &self.home.path().join("allowed_signers"),
+                signers.as_bytes(),
+            )
+            .map_err(|e| GitError::Failed(format!("cannot write the allowed signers: {e}")))?;
+        }
+        let target = match what {
+            Signed::Commit => "HEAD",
+            Signed::Tag => {
+                let kind = self
+                    .git(Some(dir), &["cat-file", "-t", "refs/sluice/target"])
+                    .await?;
+                if kind.trim() != "tag" {
+                    return Err(GitError::NotFound(
+                        "the tag is not an annotated tag object".into(),
+                    ));
+                }
+                "refs/sluice/target"
+            }
+        };
+        let signers = format!(
+            "gpg.ssh.allowedSignersFile={}",
+            self.home.path().join("allowed_signers").display()
+        );
+        let verb = match what {
+            Signed::Commit => "verify-commit",
+            Signed::Tag => "verify-tag",
+        };
+        let mut command = Command::new("git");
+        command
+            .args(["-c", &signers, verb, "--raw", target])
+            .env_clear()
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .env("GNUPGHOME", &gnupg)
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        let output = tokio::time::timeout_at(self.deadline, command.output())
+            .await
+            .map_err(|_| GitError::Timeout(self.timeout))?
+            .map_err(|e| GitError::Failed(format!("cannot run git: {e}")))?;
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        if output.status.success()
+            && let Some(id) = signing_key(&text)
+        {
+            return Ok(id);
+        }
+        Err(GitError::Failed(refusal(&text)))
+    }
+}
+
+/// The key id in the output of a successful `git verify-*` (`GOODSIG <id>` for PGP,
+/// `with ... key SHA256:<fp>` for SSH).
+fn signing_key(output: &str) -> Option<String> {
+    for line in output.lines() {
+        if let Some(rest) = line.trim().strip_prefix("[GNUPG:] GOODSIG ") {
+            return rest.split_whitespace().next().map(str::to_owned);
+        }
+        if line.starts_with("Good \"git\" signature")
+            && let Some(fp) = line.split_whitespace().find(|w| w.starts_with("SHA256:"))
+        {
+            return Some(fp.to_owned());
+        }
+    }
+    None
+}
+
+/// Why `git verify-*` refused a signature, in a few words.
+fn refusal(output: &str) -> String {
+    if output.contains("[GNUPG:] NO_PUBKEY") || output.contains("No public key") {
+        return "no public key matches the signature".into();
+    }
+    if output.contains("[GNUPG:] BADSIG") {
+        return "the signature does not match the object".into();
+    }
+    if output.trim().is_empty() || output.contains("no signature found") {
+        return "unable to verify payload as the provided signature is empty".into();
+    }
+    output
+        .lines()
+        .map(str::trim)
+        .rfind(|l| !l.is_empty() && !l.starts_with("[GNUPG:]"))
+        .unwrap_or("signature verification failed")
+        .trim_start_matches("error:")
+        .trim()
+        .to_owned()
+}
+
 /// Removes the `.git` files (not directories) below `dir`, skipping the repository's
 /// own `.git` directory.
 fn remove_gitlinks(dir: &Path, top: bool) -> io::Result<()> {
@@ -648,7 +830,7 @@ fn ssh_command(
             options.host_key_algorithms.join(",")
         )));
     }
-    match ssh {
+    match ssh.filter(|s| !s.identity.is_empty()) {
         Some(ssh) => {
             let identity = home.join("identity");
             write_private(&identity, &ssh.identity)?;
