@@ -142,11 +142,63 @@ pub(crate) fn apply(
             let matcher = Matcher::new(selector)?;
             for res in map.list.iter_mut().filter(|r| matcher.matches(r)) {
                 res.store_previous_id();
-                res.obj =
-                    sluice_patch::json_patch::apply(&res.obj, ops).map_err(|e| e.to_string())?;
+                apply_json(res, ops)?;
             }
             Ok(())
         }
+    }
+}
+
+/// A JSON patch applied as kustomize applies it. Upstream the object carries its build
+/// annotations in `metadata.annotations` while the patch runs (so `add` under
+/// `/metadata/annotations` always finds the map, and `move` or `copy` of the whole map carries
+/// them along); afterwards kustomize reads the annotations back as strings (a map or list
+/// value becomes `""`, a number its text), puts back the build annotations it saw before the
+/// patch, and writes the map again, dropping it when it is empty.
+fn apply_json(res: &mut Resource, ops: &Value) -> Result<(), String> {
+    let build = res.build_annotations();
+    let mut obj = res.obj.clone();
+    if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
+        let annotations = meta
+            .entry("annotations")
+            .or_insert_with(|| Value::Object(serde_json::Map::new()));
+        let annotations = crate::resource::ensure_object(annotations);
+        for (k, v) in &build {
+            annotations.insert(k.clone(), Value::String(v.clone()));
+        }
+    }
+    let mut obj = sluice_patch::json_patch::apply(&obj, ops).map_err(|e| e.to_string())?;
+    if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
+        let mut annotations: serde_json::Map<String, Value> = match meta.remove("annotations") {
+            Some(Value::Object(m)) => m
+                .into_iter()
+                .map(|(k, v)| (k, Value::String(node_text(&v))))
+                .collect(),
+            _ => serde_json::Map::new(),
+        };
+        // The build annotations stay in the resource's fields, not in the object.
+        for (k, _) in &build {
+            annotations.remove(k);
+        }
+        if !annotations.is_empty() {
+            meta.insert("annotations".into(), Value::Object(annotations));
+        }
+    }
+    res.obj = obj;
+    Ok(())
+}
+
+/// The text of a YAML node made from a JSON value: a scalar's text, `""` for a collection.
+fn node_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => "null".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => match n.as_f64() {
+            Some(f) if !n.is_i64() && !n.is_u64() => crate::yaml::format_float(f),
+            _ => n.to_string(),
+        },
+        Value::Array(_) | Value::Object(_) => String::new(),
     }
 }
 
