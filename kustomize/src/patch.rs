@@ -167,7 +167,7 @@ fn apply_json(res: &mut Resource, ops: &Value) -> Result<(), String> {
             annotations.insert(k.clone(), Value::String(v.clone()));
         }
     }
-    let mut obj = sluice_patch::json_patch::apply(&obj, ops).map_err(|e| e.to_string())?;
+    let mut obj = apply_json_operations(obj, ops)?;
     if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
         let mut annotations: serde_json::Map<String, Value> = match meta.remove("annotations") {
             Some(Value::Object(m)) => m
@@ -186,6 +186,67 @@ fn apply_json(res: &mut Resource, ops: &Value) -> Result<(), String> {
     }
     res.obj = obj;
     Ok(())
+}
+
+/// Applies a JSON patch's operations in order, with one quirk of the library kustomize uses
+/// (evanphx/json-patch v4), which reads a key missing from an existing map as `null`:
+/// `copy` from it copies `null`, `replace` of it adds it, and `test` of it against `null`
+/// passes.
+fn apply_json_operations(mut obj: Value, ops: &Value) -> Result<Value, String> {
+    use sluice_patch::json_patch::{self, Operation};
+    let operations = json_patch::parse(ops).map_err(|e| e.to_string())?;
+    for (index, operation) in operations.into_iter().enumerate() {
+        let operation = match operation {
+            Operation::Copy { from, path } if names_a_missing_key(&obj, &from) => Operation::Add {
+                path,
+                value: Value::Null,
+            },
+            Operation::Replace { path, value } if names_a_missing_key(&obj, &path) => {
+                Operation::Add { path, value }
+            }
+            Operation::Test { path, value }
+                if value.is_null() && names_a_missing_key(&obj, &path) =>
+            {
+                continue;
+            }
+            other => other,
+        };
+        obj =
+            json_patch::apply_operations(&obj, std::slice::from_ref(&operation)).map_err(|e| {
+                match e {
+                    // Errors count operations from the start of the whole patch.
+                    sluice_patch::Error::ApplyJsonPatch {
+                        op, path, reason, ..
+                    } => sluice_patch::Error::ApplyJsonPatch {
+                        index,
+                        op,
+                        path,
+                        reason,
+                    }
+                    .to_string(),
+                    sluice_patch::Error::JsonPatchTestFailed { path, .. } => {
+                        sluice_patch::Error::JsonPatchTestFailed { index, path }.to_string()
+                    }
+                    other => other.to_string(),
+                }
+            })?;
+    }
+    Ok(obj)
+}
+
+/// Whether `pointer` names a key absent from a map that exists.
+fn names_a_missing_key(obj: &Value, pointer: &str) -> bool {
+    let Ok(tokens) = sluice_patch::pointer::parse(pointer) else {
+        return false;
+    };
+    let Some((last, parents)) = tokens.split_last() else {
+        return false;
+    };
+    let parent = sluice_patch::pointer::format(parents);
+    matches!(
+        sluice_patch::pointer::get(obj, &parent),
+        Ok(Some(Value::Object(map))) if !map.contains_key(last)
+    )
 }
 
 /// The text of a YAML node made from a JSON value: a scalar's text, `""` for a collection.

@@ -280,6 +280,13 @@ impl Walker<'_> {
                 o.and_then(|o| o.get(DIRECTIVE)).and_then(Value::as_str) == Some("replace");
             if let (Some(d), true) = (d, replaced) {
                 val = d.clone();
+                // Inside a map the patch replaces, the "target" element is the patch's own,
+                // whose directive kustomize has consumed by then.
+                if o == Some(d)
+                    && let Some(m) = val.as_object_mut()
+                {
+                    m.remove(DIRECTIVE);
+                }
             }
             items.push((ks, vs, val));
         }

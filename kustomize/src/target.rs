@@ -582,7 +582,8 @@ impl Builder {
         obj.insert("apiVersion".into(), Value::String("v1".into()));
         obj.insert("kind".into(), Value::String(kind.into()));
         obj.insert("metadata".into(), Value::Object(meta));
-        if !data.is_empty() {
+        // kustomize always creates a Secret's `data` map, even empty (the hash sees it).
+        if !data.is_empty() || kind == "Secret" {
             obj.insert("data".into(), Value::Object(data));
         }
         if !binary.is_empty() {
