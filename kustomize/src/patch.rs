@@ -297,3 +297,66 @@ fn apply_to(
     });
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn deployment() -> Resource {
+        Resource::new(json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "web", "labels": {"app": "web"}}}))
+    }
+
+    #[test]
+    fn json_patches_read_a_missing_map_key_as_null() {
+        let mut res = deployment();
+        res.store_previous_id();
+        let ops = json!([
+            {"op": "copy", "from": "/metadata/labels/missing", "path": "/metadata/labels/copy"},
+            {"op": "replace", "path": "/metadata/labels/new", "value": "x"},
+            {"op": "test", "path": "/metadata/labels/absent", "value": null}
+        ]);
+        apply_json(&mut res, &ops).expect("applies");
+        assert_eq!(
+            res.obj["metadata"]["labels"],
+            json!({"app": "web", "copy": null, "new": "x"})
+        );
+        // A missing parent is still an error, counted from the patch's start.
+        let err = apply_json(
+            &mut res,
+            &json!([{"op": "add", "path": "/metadata/labels/a", "value": "1"},
+            {"op": "copy", "from": "/nope/x", "path": "/y"}]),
+        )
+        .expect_err("fails");
+        assert!(err.contains("operation 1"), "{err}");
+    }
+
+    #[test]
+    fn json_patches_see_build_annotations_and_write_annotations_as_strings() {
+        let mut res = deployment();
+        res.store_previous_id();
+        let ops = json!([
+            {"op": "add", "path": "/metadata/annotations/n", "value": 5},
+            {"op": "copy", "from": "/metadata/labels", "path": "/metadata/annotations/m"},
+            {"op": "copy", "from": "/metadata/annotations", "path": "/spec"}
+        ]);
+        apply_json(&mut res, &ops).expect("applies");
+        assert_eq!(
+            res.obj["metadata"]["annotations"],
+            json!({"n": "5", "m": ""})
+        );
+        assert_eq!(
+            res.obj["spec"]["internal.config.kubernetes.io/previousNames"],
+            json!("web")
+        );
+        // Removing every annotation leaves no empty map behind.
+        apply_json(
+            &mut res,
+            &json!([{"op": "remove", "path": "/metadata/annotations"}]),
+        )
+        .expect("applies");
+        assert!(res.obj["metadata"].get("annotations").is_none());
+    }
+}

@@ -401,6 +401,21 @@ mod tests {
     }
 
     #[test]
+    fn a_replaced_map_keeps_no_directive_of_its_list_elements() {
+        let target = deploy(json!({"replicas": 1, "template": {"spec": {"containers": [
+            {"name": "b", "image": "b:1"}]}}}));
+        let patch = deploy(
+            json!({"$patch": "replace", "replicas": 4, "template": {"spec": {
+            "containers": [{"$patch": "replace", "name": "a", "image": "a:1"}]}}}),
+        );
+        let out = apply(&target, &patch).expect("kept");
+        assert_eq!(
+            out["spec"],
+            json!({"replicas": 4, "template": {"spec": {"containers": [{"name": "a", "image": "a:1"}]}}})
+        );
+    }
+
+    #[test]
     fn directives_delete_and_replace() {
         let target = deploy(
             json!({"strategy": {"type": "Recreate"}, "other": {"k1": "v1"},
