@@ -86,6 +86,7 @@ fn build_here(root: &Path) -> Result<Built, Error> {
             if !keep_transformers {
                 r.remove_annotation(TRANSFORMER_ANNOTATION);
             }
+            integral_floats_to_integers(&mut r.obj);
             r.obj
         })
         .collect();
@@ -93,6 +94,31 @@ fn build_here(root: &Path) -> Result<Built, Error> {
         objects,
         warnings: builder.warnings,
     })
+}
+
+/// Turns floats with an integral value (`1.0`, `1e9`) into integers, as they come out of
+/// kustomize: its output passes through JSON, where Go writes such a float as `1`, and a
+/// reader of the printed YAML gets an integer. Floats too large for 64 bits stay floats
+/// (Go writes `1e+21` and up in exponent form anyway).
+fn integral_floats_to_integers(v: &mut Value) {
+    match v {
+        Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64()
+                && f.fract() == 0.0
+                && f.abs() < 1e21
+            {
+                let as_int = f as i128;
+                if let Ok(i) = i64::try_from(as_int) {
+                    *v = Value::from(i);
+                } else if let Ok(u) = u64::try_from(as_int) {
+                    *v = Value::from(u);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_floats_to_integers),
+        Value::Object(map) => map.values_mut().for_each(integral_floats_to_integers),
+        _ => {}
+    }
 }
 
 /// The default legacy order: kinds in kustomize's order, then by GVK, namespace and name.
@@ -404,7 +430,7 @@ pub(crate) fn run_transformers(
                     other => vec![other],
                 };
                 for item in items {
-                    let r: crate::kustomization::ReplacementField = serde_json::from_value(item)
+                    let r: crate::kustomization::ReplacementField = crate::gojson::from_value(item)
                         .map_err(|e| fail(format!("replacements file '{}': {e}", entry.path)))?;
                     all.push(r);
                 }
@@ -467,5 +493,24 @@ fn patch_text(builder: &Builder, t: &Target, inline: &str, path: &str) -> Result
             let (_, text) = builder.fs.read_file(&t.dir, path)?;
             Ok(text)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn integral_floats_come_out_as_integers_as_after_kustomizes_json_pass() {
+        let mut v = json!({"a": 1.0, "b": [1e9, 0.5], "c": 3, "d": 1e20, "e": "1.0"});
+        integral_floats_to_integers(&mut v);
+        assert_eq!(
+            v,
+            json!({"a": 1, "b": [1_000_000_000, 0.5], "c": 3, "d": 1e20, "e": "1.0"})
+        );
+        assert!(v["a"].is_i64());
+        assert!(v["d"].is_f64(), "beyond 64 bits a float stays a float");
     }
 }

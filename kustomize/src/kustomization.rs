@@ -383,7 +383,7 @@ impl Kustomization {
     pub(crate) fn from_value(value: Value) -> Result<Kustomization, String> {
         let mut k: Kustomization = match value {
             Value::Null => Kustomization::default(),
-            other => serde_json::from_value(other).map_err(|e| e.to_string())?,
+            other => crate::gojson::from_value(other).map_err(|e| e.to_string())?,
         };
         k.fix();
         Ok(k)

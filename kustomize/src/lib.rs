@@ -29,6 +29,7 @@ mod crds;
 mod error;
 mod fieldspec;
 mod fsys;
+mod gojson;
 mod hash;
 mod konfig;
 mod kustomization;

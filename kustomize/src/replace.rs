@@ -335,7 +335,7 @@ fn set_field(
     Ok(())
 }
 
-/// Splits a replacement path on dots outside brackets.
+/// Splits a replacement path on dots outside brackets and not escaped by a backslash.
 pub(crate) fn split_path(path: &str) -> Vec<String> {
     split_path_raw(path)
         .into_iter()
@@ -362,6 +362,11 @@ fn split_path_raw(path: &str) -> Vec<String> {
             ']' => {
                 depth -= 1;
                 cur.push(c);
+            }
+            // `\.` is a dot inside a field name (`topology\.kubernetes\.io/zone`).
+            '.' if cur.ends_with('\\') => {
+                cur.pop();
+                cur.push('.');
             }
             '.' if depth == 0 => out.push(std::mem::take(&mut cur)),
             _ => cur.push(c),
@@ -541,6 +546,10 @@ mod tests {
         assert_eq!(
             split_path("spec.containers.[name=a.b].image"),
             vec!["spec", "containers", "[name=a.b]", "image"]
+        );
+        assert_eq!(
+            split_path(r"spec.nodeSelector.topology\.kubernetes\.io/region"),
+            vec!["spec", "nodeSelector", "topology.kubernetes.io/region"]
         );
     }
 

@@ -4,6 +4,9 @@ use serde_json::{Map, Value};
 
 use crate::resid::{Gvk, ResId};
 
+/// The prefix of kustomize's build annotation keys.
+pub(crate) const BUILD_ANNOTATION_DOMAIN: &str = "internal.config.kubernetes.io";
+
 /// How a generated resource combines with one of the same id from a base.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) enum Behavior {
@@ -102,6 +105,46 @@ impl Resource {
             name: id.name,
             namespace,
         });
+    }
+
+    /// The build annotations kustomize would hold in `metadata.annotations` for what this
+    /// resource remembers: its previous ids and its name prefixes and suffixes, each a
+    /// comma-separated list, oldest first. They are visible to a JSON patch (see
+    /// [`crate::patch`]); generator bookkeeping is not reproduced.
+    pub(crate) fn build_annotations(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        let mut csv = |key: &str, items: Vec<&str>| {
+            if !items.is_empty() {
+                out.push((format!("{BUILD_ANNOTATION_DOMAIN}/{key}"), items.join(",")));
+            }
+        };
+        csv(
+            "previousKinds",
+            self.prev_ids
+                .iter()
+                .map(|id| id.gvk.kind.as_str())
+                .collect(),
+        );
+        csv(
+            "previousNames",
+            self.prev_ids.iter().map(|id| id.name.as_str()).collect(),
+        );
+        csv(
+            "previousNamespaces",
+            self.prev_ids
+                .iter()
+                .map(|id| id.namespace.as_str())
+                .collect(),
+        );
+        csv(
+            "prefixes",
+            self.prefixes.iter().map(String::as_str).collect(),
+        );
+        csv(
+            "suffixes",
+            self.suffixes.iter().map(String::as_str).collect(),
+        );
+        out
     }
 
     pub(crate) fn kind(&self) -> &str {

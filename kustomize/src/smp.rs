@@ -280,6 +280,13 @@ impl Walker<'_> {
                 o.and_then(|o| o.get(DIRECTIVE)).and_then(Value::as_str) == Some("replace");
             if let (Some(d), true) = (d, replaced) {
                 val = d.clone();
+                // Inside a map the patch replaces, the "target" element is the patch's own,
+                // whose directive kustomize has consumed by then.
+                if o == Some(d)
+                    && let Some(m) = val.as_object_mut()
+                {
+                    m.remove(DIRECTIVE);
+                }
             }
             items.push((ks, vs, val));
         }
@@ -390,6 +397,21 @@ mod tests {
         assert_eq!(
             out["spec"]["template"]["spec"]["containers"],
             json!([{"name": "b", "image": "b:1"}, {"name": "a", "image": "a:2"}, {"name": "c", "image": "c:1"}])
+        );
+    }
+
+    #[test]
+    fn a_replaced_map_keeps_no_directive_of_its_list_elements() {
+        let target = deploy(json!({"replicas": 1, "template": {"spec": {"containers": [
+            {"name": "b", "image": "b:1"}]}}}));
+        let patch = deploy(
+            json!({"$patch": "replace", "replicas": 4, "template": {"spec": {
+            "containers": [{"$patch": "replace", "name": "a", "image": "a:1"}]}}}),
+        );
+        let out = apply(&target, &patch).expect("kept");
+        assert_eq!(
+            out["spec"],
+            json!({"replicas": 4, "template": {"spec": {"containers": [{"name": "a", "image": "a:1"}]}}})
         );
     }
 

@@ -220,25 +220,8 @@ impl Builder {
         }
         let build_metadata = match build_metadata {
             Some(parent) => parent.to_vec(),
-            None => {
-                for option in &kust.build_metadata {
-                    if ![
-                        "originAnnotations",
-                        "transformerAnnotations",
-                        "managedByLabel",
-                    ]
-                    .contains(&option.as_str())
-                    {
-                        return Err(Error::InvalidKustomization {
-                            path: file,
-                            reason: format!(
-                                "invalid buildMetadata option: {option}, must be one of [originAnnotations transformerAnnotations managedByLabel]"
-                            ),
-                        });
-                    }
-                }
-                kust.build_metadata.clone()
-            }
+            // Unknown options are ignored, as kustomize ignores them.
+            None => kust.build_metadata.clone(),
         };
         let origin = match origin {
             Some(o) => Some(o),
@@ -493,10 +476,10 @@ impl Builder {
         options: &GeneratorOptions,
     ) -> Result<Resource, String> {
         let behavior = match args.behavior.as_str() {
-            "" | "create" => Behavior::Create,
             "merge" => Behavior::Merge,
             "replace" => Behavior::Replace,
-            other => return Err(format!("unknown generator behavior '{other}'")),
+            // kustomize reads any other word as "unspecified", which creates.
+            _ => Behavior::Create,
         };
         if args.name.is_empty() {
             return Err(format!("a {} must have a name", kind.to_lowercase()));
@@ -504,7 +487,7 @@ impl Builder {
         let mut pairs: Vec<(String, Vec<u8>)> = Vec::new();
         for env in &args.envs {
             let (_, text) = self.fs.read_file(&t.dir, env).map_err(|e| e.to_string())?;
-            for (k, v) in parse_env(&text)? {
+            for (k, v) in parse_env(&text) {
                 pairs.push((k, v.into_bytes()));
             }
         }
@@ -535,9 +518,15 @@ impl Builder {
         let mut binary = Map::new();
         let mut seen = std::collections::HashSet::new();
         for (k, v) in pairs {
-            if !is_valid_key(&k) {
+            // kubectl's kustomize validates no key names (its validator's checks are empty):
+            // `bad key`, `export X` and non-ASCII keys all pass. But it writes each key as an
+            // untagged YAML scalar and reads the object back, so a key that reads back as
+            // something else than a string (`true`, `1`, `null`) cannot become JSON.
+            if !matches!(crate::yaml::resolve_json(&k, Flavor::V3), Value::String(_)) {
                 return Err(format!(
-                    "\"{k}\" is not a valid key name: a valid config key must consist of alphanumeric characters, '-', '_' or '.'"
+                    "{} {}: key {k:?}: json: unsupported type: map[interface {{}}]interface {{}}",
+                    kind.to_lowercase(),
+                    args.name
                 ));
             }
             if !seen.insert(k.clone()) {
@@ -548,22 +537,14 @@ impl Builder {
                 ));
             }
             if kind == "Secret" {
-                data.insert(
-                    k,
-                    Value::String(base64::engine::general_purpose::STANDARD.encode(&v)),
-                );
+                data.insert(k, Value::String(encode_base64(&v)));
             } else {
                 match String::from_utf8(v) {
                     Ok(s) => {
                         data.insert(k, Value::String(s));
                     }
                     Err(e) => {
-                        binary.insert(
-                            k,
-                            Value::String(
-                                base64::engine::general_purpose::STANDARD.encode(e.as_bytes()),
-                            ),
-                        );
+                        binary.insert(k, Value::String(encode_base64(e.as_bytes())));
                     }
                 }
             }
@@ -601,7 +582,8 @@ impl Builder {
         obj.insert("apiVersion".into(), Value::String("v1".into()));
         obj.insert("kind".into(), Value::String(kind.into()));
         obj.insert("metadata".into(), Value::Object(meta));
-        if !data.is_empty() {
+        // kustomize always creates a Secret's `data` map, even empty (the hash sees it).
+        if !data.is_empty() || kind == "Secret" {
             obj.insert("data".into(), Value::Object(data));
         }
         if !binary.is_empty() {
@@ -766,9 +748,29 @@ fn parse_file_source(source: &str) -> Result<(String, String), String> {
     Ok((k.to_owned(), p.to_owned()))
 }
 
-/// Env files: `KEY=VALUE` lines; blank lines and `#` comments skipped; a key alone has an
-/// empty value.
-pub(crate) fn parse_env(text: &str) -> Result<Vec<(String, String)>, String> {
+/// Base64 as kustomize writes generated data: standard encoding, and once the text reaches
+/// 70 characters (in practice 72: base64 comes in fours), cut into 70-character lines each ending in a newline (the last included).
+/// The hash in the name is computed over this text, so the layout matters.
+fn encode_base64(bytes: &[u8]) -> String {
+    const LINE: usize = 70;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
+    if encoded.len() < LINE {
+        return encoded;
+    }
+    let mut out = String::with_capacity(encoded.len() + encoded.len() / LINE + 1);
+    // Base64 is ASCII, so cutting at any byte offset is a character boundary.
+    for chunk in encoded.as_bytes().chunks(LINE) {
+        out.push_str(std::str::from_utf8(chunk).unwrap_or_default());
+        out.push('\n');
+    }
+    out
+}
+
+/// Env files: `KEY=VALUE` lines; blank lines and `#` comments skipped; keys are taken as
+/// written, unvalidated, as kubectl's kustomize takes them. A key alone has an empty value:
+/// kustomize would read it from its own process environment, which a build must not leak
+/// into objects.
+pub(crate) fn parse_env(text: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for (n, line) in text.split('\n').enumerate() {
         let mut line = line.strip_suffix('\r').unwrap_or(line);
@@ -783,31 +785,9 @@ pub(crate) fn parse_env(text: &str) -> Result<Vec<(String, String)>, String> {
             Some((k, v)) => (k, v),
             None => (line, ""),
         };
-        let valid = !key.is_empty()
-            && key
-                .chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_alphabetic() || c == '-' || c == '_' || c == '.')
-            && key
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
-        if !valid {
-            return Err(format!(
-                "\"{key}\" is not a valid env var name: a valid environment variable name must consist of alphabetic characters, digits, '_', '-', or '.', and must not start with a digit"
-            ));
-        }
         out.push((key.to_owned(), value.to_owned()));
     }
-    Ok(out)
-}
-
-fn is_valid_key(k: &str) -> bool {
-    !k.is_empty()
-        && k.len() <= 253
-        && k != "."
-        && k != ".."
-        && k.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+    out
 }
 
 /// Field specs from a kustomization's `labels[].fields`.
@@ -845,17 +825,28 @@ mod tests {
     }
 
     #[test]
+    fn generated_base64_is_cut_into_lines_from_70_characters() {
+        assert_eq!(encode_base64(b"abc"), "YWJj");
+        // 51 bytes encode to 68 characters, 52 to 72.
+        assert!(!encode_base64(&[b'x'; 51]).contains('\n'));
+        let long = encode_base64(&[b'x'; 52]);
+        assert_eq!(long.len(), 72 + 2);
+        assert_eq!(long.find('\n'), Some(70));
+        assert!(long.ends_with('\n'));
+        assert_eq!(long.lines().count(), 2);
+    }
+
+    #[test]
     fn env_files_parse_as_kustomize_parses_them() {
-        let env = "\u{feff}A=1\n# comment\n\n  B = 2\r\nC\nD=x=y\n";
-        assert!(parse_env(env).is_err(), "a key with a space is invalid");
-        let env = "\u{feff}A=1\n# comment\n\n  B=2 \r\nC\nD=x=y\n";
+        let env = "\u{feff}A=1\n# comment\n\n  B=2 \r\nC\nD=x=y\nexport E = 5\n";
         assert_eq!(
-            parse_env(env).expect("valid"),
+            parse_env(env),
             vec![
                 ("A".into(), "1".into()),
                 ("B".into(), "2 ".into()),
                 ("C".into(), String::new()),
-                ("D".into(), "x=y".into())
+                ("D".into(), "x=y".into()),
+                ("export E ".into(), " 5".into())
             ]
         );
     }

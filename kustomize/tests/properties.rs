@@ -8,7 +8,10 @@
 //! - path confinement: generated paths (`..`, absolute, through symlinks) never make a build
 //!   read a file outside its root;
 //! - generated graphs of bases (cycles, diamonds, long chains) end in a result or an error,
-//!   never a crash, and agree with the oracle.
+//!   never a crash, and agree with the oracle;
+//! - printing: every string, YAML indicators and line breaks included, reads back unchanged,
+//!   and printing what was read prints the same bytes;
+//! - strategic merge never panics on arbitrary patches, and an empty patch changes nothing.
 //!
 //! `PROPTEST_CASES` raises the number of cases (the oracle-backed ones default to few: each
 //! case runs kubectl once).
@@ -763,4 +766,127 @@ fn a_symlink_to_an_ancestor_is_a_cycle_not_an_endless_descent() {
     std::os::unix::fs::symlink("..", dir.path().join("a/loop")).expect("symlink");
     let error = sluice_kustomize::build(dir.path()).expect_err("a cycle must fail");
     assert!(!error.to_string().is_empty());
+}
+
+// Printing and robustness, without the oracle: what sluice prints reads back as the same
+// data and prints the same again; strategic merge takes any patch without panicking, and an
+// empty patch changes nothing.
+
+/// Strings mixing YAML indicators, spaces, line breaks, quotes and non-ASCII text.
+fn tricky_string() -> impl Strategy<Value = String> {
+    proptest::collection::vec(
+        prop_oneof![
+            Just(" ".to_owned()),
+            Just("\n".to_owned()),
+            Just("\t".to_owned()),
+            Just(": ".to_owned()),
+            Just("- ".to_owned()),
+            Just("#".to_owned()),
+            Just("'".to_owned()),
+            Just("\"".to_owned()),
+            Just("\\".to_owned()),
+            Just("yes".to_owned()),
+            Just("012".to_owned()),
+            Just("1e3".to_owned()),
+            Just("~".to_owned()),
+            Just("é".to_owned()),
+            Just("---".to_owned()),
+            "[a-z]{1,12}",
+            "[0-9]{1,4}",
+            "[{}\\[\\],&*!|>%@`?]",
+        ],
+        0..12,
+    )
+    .prop_map(|parts| parts.concat())
+}
+
+fn configmap(data: &Value) -> Value {
+    json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": data})
+}
+
+/// Builds a one-file kustomization holding `yaml` and returns the engine's objects.
+fn build_file(yaml: &str) -> Vec<Value> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("kustomization.yaml"),
+        "resources: [r.yaml]\n",
+    )
+    .expect("write");
+    std::fs::write(dir.path().join("r.yaml"), yaml).expect("write");
+    sluice_kustomize::build(dir.path()).expect("builds")
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn printed_strings_read_back_unchanged(value in tricky_string(), key in "[a-z][a-z0-9._/-]{0,20}") {
+        let object = configmap(&json!({ key.clone(): value.clone() }));
+        let printed = sluice_kustomize::to_yaml(std::slice::from_ref(&object));
+        let back = build_file(&printed);
+        prop_assert_eq!(&back[0]["data"][&key], &Value::String(value), "printed:\n{}", printed);
+    }
+
+    #[test]
+    fn printing_is_stable(value in tricky_string()) {
+        let object = configmap(&json!({ "k": value }));
+        let once = sluice_kustomize::to_yaml(std::slice::from_ref(&object));
+        let again = sluice_kustomize::to_yaml(&build_file(&once));
+        prop_assert_eq!(once, again);
+    }
+}
+
+/// Arbitrary JSON-like values, a few levels deep.
+fn json_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        (-1000i64..1000).prop_map(|i| json!(i)),
+        "[a-z$]{0,6}".prop_map(Value::String),
+    ];
+    leaf.prop_recursive(4, 32, 6, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            proptest::collection::btree_map("[a-z$]{1,6}", inner, 0..4)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn patches_never_panic_and_an_empty_patch_changes_nothing(spec in json_value(), patch_spec in json_value()) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let target = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "d"}, "spec": spec});
+        let text = sluice_kustomize::to_yaml(std::slice::from_ref(&target));
+        std::fs::write(dir.path().join("d.yaml"), &text).expect("write");
+        let patch = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "d"}, "spec": patch_spec});
+        std::fs::write(dir.path().join("p.yaml"), sluice_kustomize::to_yaml(&[patch])).expect("write");
+        std::fs::write(dir.path().join("kustomization.yaml"),
+            "resources: [d.yaml]\npatches: [{path: p.yaml}]\n").expect("write");
+        // Any outcome but a panic is fine.
+        let _ = sluice_kustomize::build(dir.path());
+
+        let empty = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"}});
+        std::fs::write(dir.path().join("p.yaml"), sluice_kustomize::to_yaml(&[empty])).expect("write");
+        if let Ok(unpatched) = build_file_result(&text) {
+            let patched = sluice_kustomize::build(dir.path()).expect("an empty patch applies");
+            prop_assert_eq!(patched, unpatched);
+        }
+    }
+}
+
+fn build_file_result(yaml: &str) -> Result<Vec<Value>, sluice_kustomize::Error> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("kustomization.yaml"),
+        "resources: [r.yaml]\n",
+    )
+    .expect("write");
+    std::fs::write(dir.path().join("r.yaml"), yaml).expect("write");
+    sluice_kustomize::build(dir.path())
 }

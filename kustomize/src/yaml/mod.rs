@@ -7,7 +7,7 @@ mod resolve;
 
 pub(crate) use emit::emit_document;
 pub(crate) use parse::parse_documents;
-pub(crate) use resolve::Flavor;
+pub(crate) use resolve::{Flavor, format_float};
 
 /// Prints objects as one YAML stream, documents separated by `---`, as `kubectl kustomize`
 /// prints its build.

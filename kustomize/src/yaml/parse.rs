@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use granit_parser::{Event, Parser, ScalarStyle, Span, Tag};
+use granit_parser::{Event, Options, Parser, ScalarStyle, Span, Tag};
 use serde_json::{Map, Value};
 
 use super::resolve::{Flavor, Resolved, resolve_plain};
@@ -33,7 +33,7 @@ const MAX_DEPTH: usize = 512;
 /// Parses every document of `text`. Empty documents come back as `Value::Null`.
 pub(crate) fn parse_documents(text: &str, flavor: Flavor) -> Result<Vec<Value>, YamlError> {
     let mut builder = Builder {
-        events: Parser::new_from_str(text),
+        events: Parser::new_from_str_with_options(text, parser_options()),
         flavor,
         anchors: HashMap::new(),
         depth: 0,
@@ -44,7 +44,15 @@ pub(crate) fn parse_documents(text: &str, flavor: Flavor) -> Result<Vec<Value>, 
         match event {
             Event::StreamStart | Event::DocumentEnd => {}
             Event::StreamEnd => break,
-            Event::DocumentStart(..) => {
+            Event::DocumentStart(_, version) => {
+                // go-yaml (v2 and v3) only reads YAML 1.1 documents when a `%YAML` directive
+                // names the version.
+                if version.is_some_and(|v| (v.major, v.minor) != (1, 1)) {
+                    return Err(YamlError {
+                        line: 0,
+                        message: "found incompatible YAML document".into(),
+                    });
+                }
                 builder.anchors.clear();
                 let (event, span) = builder.next()?;
                 if matches!(event, Event::DocumentEnd) {
@@ -63,6 +71,15 @@ pub(crate) fn parse_documents(text: &str, flavor: Flavor) -> Result<Vec<Value>, 
         }
     }
     Ok(docs)
+}
+
+/// The parser's options: comments are not data, so the parser need not report them.
+fn parser_options() -> Options {
+    let mut options = Options::default();
+    // Another dependency (serde-saphyr) turns the parser's `comments` feature on, and with it
+    // comment events, which the builder would otherwise meet between nodes.
+    options.set_emit_comments(false);
+    options
 }
 
 struct Builder<'a> {
