@@ -26,7 +26,6 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use futures::future::BoxFuture;
-use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Patch, PatchParams};
 use kube::runtime::controller::{Action, Config as ControllerConfig, Controller};
 use kube::runtime::{PredicateConfig, WatchStreamExt, reflector, watcher};
@@ -51,6 +50,7 @@ use sluice_runtime::status::{apply_status, generation_or_reconcile_request};
 use sluice_runtime::watch::{scoped_api, watcher_config};
 use tokio_util::sync::CancellationToken;
 
+use crate::common::{self, api_message};
 use crate::error::Error;
 use crate::git::{
     self, Commit, Credentials, GitError, GitOptions, Reference, Session, Signed, TrustedKeys,
@@ -548,24 +548,14 @@ async fn reconcile_source(run: &mut Run<'_>) -> Result<Progress, Error> {
     let mut credentials = Credentials::default();
     if let Some(secret_ref) = &object.spec.secret_ref {
         let namespace = object.namespace().unwrap_or_default();
-        let secrets: Api<Secret> = Api::namespaced(run.context.client.clone(), &namespace);
-        let secret = secrets.get(&secret_ref.name).await.map_err(|e| {
-            let error = Error::generic(
-                reasons::AUTHENTICATION_FAILED,
-                format!(
-                    "failed to get secret '{namespace}/{}': {}",
-                    secret_ref.name,
-                    api_message(&e)
-                ),
-            );
-            run.fail(FETCH_FAILED, error)
-        })?;
-        let data = secret
-            .data
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(k, v)| (k, v.0))
-            .collect();
+        let data = common::secret_data(run.context, &namespace, &secret_ref.name)
+            .await
+            .map_err(|message| {
+                run.fail(
+                    FETCH_FAILED,
+                    Error::generic(reasons::AUTHENTICATION_FAILED, message),
+                )
+            })?;
         credentials = Credentials::from_secret(&data, scheme).map_err(|message| {
             let error = Error::generic(
                 reasons::AUTHENTICATION_FAILED,
@@ -789,27 +779,17 @@ async fn verify_source(
         return Err(fail(run, error));
     }
     let namespace = object.namespace().unwrap_or_default();
-    let secrets: Api<Secret> = Api::namespaced(run.context.client.clone(), &namespace);
     let name = &verification.secret_ref.name;
-    let secret = match secrets.get(name).await {
-        Ok(secret) => secret,
-        Err(e) => {
+    let data = match common::secret_data(run.context, &namespace, name).await {
+        Ok(data) => data,
+        Err(message) => {
             let error = Error::generic(
                 reasons::VERIFICATION_ERROR,
-                format!(
-                    "PGP public keys secret error: failed to get secret '{namespace}/{name}': {}",
-                    api_message(&e)
-                ),
+                format!("PGP public keys secret error: {message}"),
             );
             return Err(fail(run, error));
         }
     };
-    let data = secret
-        .data
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(k, v)| (k, v.0))
-        .collect();
     let keys = TrustedKeys::from_secret(&data);
     if keys.pgp.is_empty() && keys.ssh.is_empty() {
         let error = Error::generic(
@@ -868,14 +848,6 @@ fn join_fields(fields: &[&str]) -> String {
     match fields {
         [one] => format!("{one} is"),
         many => format!("{} are", many.join(", ")),
-    }
-}
-
-/// The message of an API error without the client's decoration.
-fn api_message(error: &kube::Error) -> String {
-    match error {
-        kube::Error::Api(response) => response.message.clone(),
-        other => other.to_string(),
     }
 }
 
